@@ -1,0 +1,1 @@
+"""mixkit.curate"""
