@@ -19,7 +19,7 @@ _TARGETS: dict[str, dict[str, str]] = {
     # Global passes of the `dedup:` section (exact, minhash, lines, decontaminate).
     "dedup": {},
     # Dynamic reweighting methods of `train.reweight`.
-    "reweight": {},
+    "reweight": {"doremi": "mixkit.train.reweight:DoReMi", "ppl_trend": "mixkit.train.reweight:PplTrend"},
     # Model merge methods.
     "merge": {},
 }

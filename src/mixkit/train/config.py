@@ -1,11 +1,146 @@
-"""Recipe section ``train:`` (continual pretraining with channel loss)."""
+"""Recipe section ``train:`` (continual pretraining with channel loss).
+
+Example::
+
+    train:
+      model: {config: {architecture: llama, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4}}
+      micro_batch_size: 8
+      grad_accum: 1
+      max_steps: 300
+      lr: 1.0e-3
+      schedule: {name: wsd, warmup_steps: 20, decay_fraction: 0.2, decay_on_stage: anneal}
+      log_every: 10
+      val_every: 50
+      save_every: 100
+      reweight: {method: ppl_trend, every: 50, step_size: 0.2}
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
-class TrainConfig(BaseModel):
-    """Model, schedule, checkpoints and reweighting of a CPT run."""
-
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ModelSpec(_Strict):
+    """The model to train: a local Hugging Face checkpoint folder, or a config for a random-initialised model.
+
+    ``config`` holds ``architecture`` (a transformers ``model_type`` such as ``llama``, ``qwen2``, ``mistral``)
+    plus any keyword of that architecture's config class (``hidden_size``, ``num_hidden_layers`` ...);
+    ``vocab_size`` defaults to the recipe tokenizer's vocabulary.
+    """
+
+    path: str | None = Field(
+        default=None, description="local checkpoint folder (relative to the recipe) or hub id"
+    )
+    config: dict[str, Any] | None = Field(
+        default=None, description="architecture + config kwargs (random init)"
+    )
+    attn_implementation: Literal["sdpa", "eager", "flash_attention_2", "flex_attention"] = Field(
+        default="sdpa",
+        description="attention kernel; all of them keep packed documents apart when position_ids reset",
+    )
+    gradient_checkpointing: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelSpec:
+        if (self.path is None) == (self.config is None):
+            raise ValueError(
+                "give exactly one of model.path (a checkpoint folder) or model.config "
+                "(e.g. {architecture: llama, hidden_size: 64, num_hidden_layers: 2})"
+            )
+        if self.config is not None and "architecture" not in self.config:
+            raise ValueError("model.config needs 'architecture' (a transformers model_type such as 'llama')")
+        return self
+
+
+class ScheduleConfig(_Strict):
+    """Learning-rate schedule, as a multiplier of ``lr`` per optimizer step (see ``mixkit.train.schedules``)."""
+
+    name: Literal["cosine", "wsd", "rewarm", "constant"] = "cosine"
+    warmup_steps: int = Field(default=0, ge=0, description="linear warmup length, in optimizer steps")
+    min_lr_ratio: float = Field(default=0.1, ge=0, le=1, description="final lr as a fraction of lr")
+    start_lr_ratio: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="lr at step 0 as a fraction of lr (rewarm starts from the old lr)",
+    )
+    decay_fraction: float = Field(
+        default=0.1, gt=0, le=1, description="wsd: fraction of max_steps spent decaying (MiniCPM: ~10%)"
+    )
+    decay_steps: int | None = Field(default=None, ge=1, description="wsd: decay length in steps (overrides)")
+    decay_shape: Literal["cosine", "linear", "exp", "1-sqrt"] = Field(
+        default="1-sqrt", description="wsd decay curve (MiniCPM: exp; Hägele et al. 2024: 1-sqrt)"
+    )
+    decay_on_stage: str | None = Field(
+        default=None, description="wsd: start the decay when the mix plan enters this stage (e.g. anneal)"
+    )
+
+
+class ReweightConfig(BaseModel):
+    """Dynamic reweighting: ``method`` (registered under kind ``reweight``), ``every`` (steps), and the
+    method's own parameters as further keys (checked against the method's ``Params``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    method: str
+    every: int = Field(default=100, ge=1, description="optimizer steps between weight updates")
+
+    @model_validator(mode="after")
+    def _check_method(self) -> ReweightConfig:
+        from mixkit import registry
+
+        cls = registry.get("reweight", self.method)  # UnknownNameError is a KeyError -> a clear message
+        cls.Params(**self.params)
+        return self
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The method-specific keys (everything except ``method`` and ``every``)."""
+        return dict(self.model_extra or {})
+
+
+class TrainConfig(_Strict):
+    """Model, batch, optimizer, schedule, logging, checkpoints and reweighting of a CPT run."""
+
+    model: ModelSpec
+    seq_len: int | None = Field(default=None, ge=8, description="tokens per sequence (default: pack.seq_len)")
+    micro_batch_size: int = Field(default=8, ge=1, description="sequences per device per forward")
+    grad_accum: int = Field(default=1, ge=1, description="micro-batches per optimizer step")
+    max_steps: int = Field(default=1000, ge=1, description="optimizer steps")
+    lr: float = Field(default=3e-4, gt=0)
+    weight_decay: float = Field(default=0.1, ge=0)
+    betas: tuple[float, float] = (0.9, 0.95)
+    eps: float = 1e-8
+    grad_clip: float | None = Field(default=1.0, description="max global grad norm; null disables clipping")
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    mixed_precision: Literal["no", "bf16", "fp16"] = "no"
+    seed: int | None = Field(default=None, description="default: the recipe seed")
+    log_every: int = Field(
+        default=10, ge=1, description="steps between metrics records (one all-reduce each)"
+    )
+    val_every: int = Field(default=0, ge=0, description="steps between held-out evaluations (0: off)")
+    val_batches: int = Field(default=4, ge=1, description="micro-batches per channel per evaluation")
+    save_every: int = Field(default=0, ge=0, description="steps between checkpoints (0: only at end/SIGTERM)")
+    keep_checkpoints: int = Field(default=2, ge=1, description="most recent checkpoints kept")
+    save_final: bool = Field(default=True, description="write the final model as a HF folder train/final/")
+    deterministic: bool = Field(
+        default=False, description="torch.use_deterministic_algorithms(True): bitwise-reproducible on CPU"
+    )
+    threads: int | None = Field(
+        default=None, ge=1, description="torch CPU threads (fix it for bitwise resume)"
+    )
+    tensorboard: bool = True
+    reweight: ReweightConfig | None = None
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not all(0 <= b < 1 for b in v):
+            raise ValueError("betas must be in [0, 1)")
+        return v
