@@ -58,8 +58,10 @@ class SourceConfig(StrictModel):
 class CurateConfig(StrictModel):
     """The per-document pass: every source is read in shards and runs through ``steps`` in order."""
 
-    workers: int = Field(default=1, ge=1, description="worker processes (local executor) or tasks (ray)")
-    executor: Literal["local", "ray"] = "local"
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    workers: int = Field(default=1, ge=1, description="worker processes")
+    executor: Literal["local"] = "local"
     shard_size: ByteSize = Field(default="64MB", description="target bytes per shard inside large files")
     max_record_bytes: ByteSize = Field(default="10MB", description="records larger than this are quarantined")
     quarantine_raw_bytes: ByteSize = Field(
@@ -118,11 +120,11 @@ class Recipe(StrictModel):
     def resolve(self, path: str | Path) -> Path:
         """Resolve a recipe-relative path to an absolute one."""
         p = Path(path).expanduser()
-        return p if p.is_absolute() else (self._base / p)
+        return p if p.is_absolute() else (self._base / p).resolve()
 
     @property
     def workdir_path(self) -> Path:
-        return self.resolve(self.workdir or f"runs/{self.name}")
+        return self.resolve(self.workdir or f"runs/{self.name}").resolve()
 
     @property
     def channels(self) -> list[str]:

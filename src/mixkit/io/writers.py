@@ -1,0 +1,106 @@
+"""Writers for document shards: Parquet (zstd) by default, JSONL optionally. Output bytes depend only on the
+documents written (fixed row-group size, sorted-key JSON meta), so reruns and worker counts give identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mixkit.records import Document
+from mixkit.utils import atomic_path, dumps
+
+DOC_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.large_string()),
+        ("channel", pa.string()),
+        ("source", pa.string()),
+        ("meta", pa.string()),  # a JSON object with sorted keys
+    ]
+)
+DROPPED_SCHEMA = DOC_SCHEMA.append(pa.field("step", pa.string())).append(pa.field("reason", pa.string()))
+
+ROW_GROUP_ROWS = 4096  # rows per Parquet row group: small enough for bounded memory, large for compression
+
+
+def meta_json(meta: dict[str, Any]) -> str:
+    """Serialise meta for storage; keys starting with '_' are transient (per-step caches) and not written."""
+    return dumps({k: v for k, v in meta.items() if not k.startswith("_")}).decode("utf-8")
+
+
+class ParquetDocWriter:
+    """Streams documents into one Parquet file, written to a temporary path and renamed on ``close``."""
+
+    def __init__(self, path: str | Path, schema: pa.Schema = DOC_SCHEMA, rows_per_group: int = ROW_GROUP_ROWS):
+        self.path = Path(path)
+        self.schema = schema
+        self.rows_per_group = rows_per_group
+        self._atomic = atomic_path(self.path)
+        self._tmp = self._atomic.__enter__()
+        self._writer = pq.ParquetWriter(self._tmp, schema, compression="zstd", use_dictionary=["channel", "source"])
+        self._buffer: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self.rows = 0
+
+    def write(self, doc: Document, **extra: str) -> None:
+        buf = self._buffer
+        buf["id"].append(doc.id)
+        buf["text"].append(doc.text)
+        buf["channel"].append(doc.channel)
+        buf["source"].append(doc.source)
+        buf["meta"].append(meta_json(doc.meta))
+        for key, value in extra.items():
+            buf[key].append(value)
+        self.rows += 1
+        if len(buf["id"]) >= self.rows_per_group:
+            self._flush()
+
+    def write_all(self, docs: Iterable[Document]) -> None:
+        for doc in docs:
+            self.write(doc)
+
+    def _flush(self) -> None:
+        if self._buffer["id"]:
+            self._writer.write_table(pa.table(self._buffer, schema=self.schema), row_group_size=self.rows_per_group)
+            self._buffer = {name: [] for name in self.schema.names}
+
+    def close(self) -> None:
+        """Finish the file and move it into place atomically."""
+        self._flush()
+        self._writer.close()
+        self._atomic.__exit__(None, None, None)
+
+    def abort(self) -> None:
+        """Drop the partial file."""
+        try:
+            self._writer.close()
+        finally:
+            self._atomic.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+
+def write_jsonl(path: str | Path, docs: Iterable[Document]) -> int:
+    """Write documents as JSONL (one object per line: id, text, channel, source, meta), atomically."""
+    n = 0
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        for doc in docs:
+            fh.write(dumps({"id": doc.id, "text": doc.text, "channel": doc.channel, "source": doc.source,
+                            "meta": {k: v for k, v in doc.meta.items() if not k.startswith("_")}}))
+            fh.write(b"\n")
+            n += 1
+    return n
+
+
+def read_docs(path: str | Path, batch_size: int = 1024) -> Iterable[Document]:
+    """Stream Documents back from a mixkit Parquet shard (bounded memory: one batch at a time)."""
+    import orjson
+
+    pf = pq.ParquetFile(path)
+    for batch in pf.iter_batches(batch_size=batch_size, columns=["id", "text", "channel", "source", "meta"]):
+        cols = batch.to_pydict()
+        for i in range(batch.num_rows):
+            yield Document(cols["id"][i], cols["text"][i], cols["channel"][i], cols["source"][i],
+                           orjson.loads(cols["meta"][i]) if cols["meta"][i] else {})

@@ -1,0 +1,92 @@
+"""`mixkit run`: every stage a recipe declares, in data-flow order, each skipped when its fingerprint (its own
+settings, the fingerprint of the stage before it, and its inputs) matches the last completed run."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mixkit import __version__
+from mixkit.logs import add_file_log, console
+from mixkit.pipeline.layout import Workdir
+from mixkit.utils import fingerprint, write_json
+
+log = logging.getLogger("mixkit.run")
+
+# (stage, "module:function", does the recipe declare it?). Order is the data flow.
+STAGES: list[tuple[str, str, Callable[[Any], bool]]] = [
+    ("curate", "mixkit.pipeline.curate_stage:run_curate", lambda r: True),
+    ("dedup", "mixkit.dedup.stage:run_dedup", lambda r: bool(r.dedup and r.dedup.steps)),
+    ("pack", "mixkit.pack.stage:run_pack", lambda r: r.pack is not None or r.mix is not None),
+    ("mix", "mixkit.mix.stage:run_mix", lambda r: r.mix is not None),
+    ("train", "mixkit.train.loop:run_train", lambda r: r.train is not None),
+]
+
+
+def _call(target: str, recipe: Any, **kwargs: Any) -> Any:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)(recipe, **kwargs)
+
+
+def _stage_settings(recipe: Any, stage: str) -> Any:
+    data = recipe.model_dump(mode="json")
+    keep = {"curate": ["sources", "curate", "seed"], "dedup": ["dedup", "seed"],
+            "pack": ["tokenizer", "pack", "seed"], "mix": ["mix", "seed"], "train": ["train", "seed"]}[stage]
+    return {k: data.get(k) for k in keep}
+
+
+def _curate_inputs(recipe: Any) -> Any:
+    from mixkit.pipeline.curate_stage import build_tasks
+
+    return [t.fingerprint for t in build_tasks(recipe)]
+
+
+def run_recipe(path: str | Path, workers: int | None = None, force: bool = False) -> dict[str, Any]:
+    """Run all declared stages of the recipe at ``path`` and write the report; returns per-stage outcomes."""
+    from mixkit.recipe import load_recipe
+
+    recipe = load_recipe(path)
+    wd = Workdir.of(recipe)
+    wd.root.mkdir(parents=True, exist_ok=True)
+    log_path = add_file_log(wd.root, "run")
+    log.info("mixkit %s: running %s (workdir %s, log %s)", __version__, path, wd.root, log_path)
+    outcome: dict[str, Any] = {}
+    upstream = ""
+    for stage, target, declared in STAGES:
+        if not declared(recipe):
+            continue
+        inputs = _curate_inputs(recipe) if stage == "curate" else None
+        fp = fingerprint({"v": __version__, "stage": stage, "settings": _stage_settings(recipe, stage),
+                          "upstream": upstream, "inputs": inputs})
+        marker = wd.markers("stages") / f"{stage}.json"
+        if not force and marker.exists() and orjson.loads(marker.read_bytes()).get("fingerprint") == fp:
+            log.info("%s: up to date (fingerprint %s), skipped", stage, fp)
+            outcome[stage] = "skipped"
+        else:
+            t0 = time.perf_counter()
+            log.info("%s: running", stage)
+            kwargs = {"workers": workers} if stage == "curate" and workers else {}
+            _call(target, recipe, **kwargs)
+            seconds = time.perf_counter() - t0
+            write_json(marker, {"stage": stage, "fingerprint": fp, "seconds": round(seconds, 3)})
+            outcome[stage] = f"done in {seconds:.1f}s"
+        upstream = fp
+    if recipe.report.enabled:
+        try:
+            report = _call("mixkit.report.html:write_report", recipe)
+        except ModuleNotFoundError as exc:  # the report module is optional until installed
+            log.warning("report not written: %s", exc)
+        else:
+            outcome["report"] = str(report)
+            console.print(f"report: {report}")
+    if "curate" in outcome and outcome["curate"] == "skipped":
+        from mixkit.pipeline.ledger import build_ledger
+
+        build_ledger(recipe, write=False)
+    return outcome
