@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -79,7 +80,10 @@ def causal_lm_loss(
     loss = per_token.sum() / denominator
     # Ignored positions go to the overflow row `num_channels`; their loss is already 0.
     index = torch.where(valid, channels, num_channels).reshape(-1)
-    values = torch.stack([per_token.detach().reshape(-1).double(), valid.reshape(-1).double()], dim=1)
+    flat = per_token.detach().reshape(-1).double()
+    values = torch.stack(
+        [flat, torch.ones_like(flat)], dim=1
+    )  # (loss, 1): one index_add gives sums and counts
     if stats is None:
         stats = torch.zeros(num_channels + 1, 2, dtype=torch.float64, device=logits.device)
     stats.index_add_(0, index, values)
@@ -121,6 +125,15 @@ class ChannelLossMeter:
             "n_tokens": int(total_n),
         }
         return out
+
+    def collect_raw(self, reduce: Any = None) -> np.ndarray:
+        """The window's (channels + 1, 2) array of (loss sum, token count), reduced across processes with
+        ``reduce`` (one all-reduce), as float64 numpy; resets the window."""
+        stats = self.stats.clone()
+        if reduce is not None:
+            stats = reduce(stats)
+        self.reset()
+        return stats.cpu().numpy()
 
     def state_dict(self) -> dict[str, Any]:
         return {"stats": self.stats.detach().cpu().clone()}

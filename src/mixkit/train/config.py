@@ -95,7 +95,10 @@ class ReweightConfig(BaseModel):
     def _check_method(self) -> ReweightConfig:
         from mixkit import registry
 
-        cls = registry.get("reweight", self.method)  # UnknownNameError is a KeyError -> a clear message
+        try:
+            cls = registry.get("reweight", self.method)
+        except registry.UnknownNameError as exc:  # a KeyError: turn it into a schema error on this key
+            raise ValueError(str(exc)) from None
         cls.Params(**self.params)
         return self
 

@@ -1,0 +1,77 @@
+"""What the training loop needs from the packed token stream, and how it reads micro-batches from it.
+
+The loop addresses the stream by *global sequence index* (its position): the sampler of a mix plan is a pure
+function of (plan, seed, position), so resuming at any step and any world size reads the same sequences, and a
+new weight vector applies from a position on without repeating or skipping a document. Any object with the
+attributes and methods of ``TrainStream`` can be trained on; ``open_stream`` builds mixkit's own from a recipe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import torch
+
+BATCH_KEYS = ("input_ids", "labels", "position_ids", "channel_ids")
+
+
+@runtime_checkable
+class TrainStream(Protocol):
+    """A packed, mixed token stream addressed by global sequence index.
+
+    ``stream[i]`` is a dict of int64 tensors of shape (seq_len,): ``input_ids``, ``labels`` (HF convention,
+    unshifted, ``-100`` = no loss), ``position_ids`` (reset to 0 at each document start) and ``channel_ids``
+    (index into ``channels``).
+    """
+
+    channels: list[str]
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]: ...
+
+    def weights(self) -> dict[str, float]:
+        """Current target weights per channel (fractions of tokens)."""
+        ...
+
+    def reweight(self, weights: dict[str, float], position: int) -> None:
+        """Use ``weights`` for every sequence from ``position`` on; sequences before it are unchanged."""
+        ...
+
+    def stage_at(self, position: int) -> str | None:
+        """Name of the mix stage sequence ``position`` belongs to (None when the plan has no stages)."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+def collate(samples: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Stack per-sequence dicts into a (B, T) batch of the four keys the loop uses."""
+    return {k: torch.stack([s[k] for s in samples]) for k in BATCH_KEYS}
+
+
+def read_micro_batches(
+    stream: Any, position: int, micro_batch_size: int, grad_accum: int, rank: int, world_size: int
+) -> list[dict[str, torch.Tensor]]:
+    """The micro-batches one process trains on in one optimizer step that starts at ``position``.
+
+    One optimizer step consumes ``micro_batch_size * grad_accum * world_size`` consecutive sequences; micro-step
+    ``m`` of process ``r`` reads the block ``position + (m * world_size + r) * micro_batch_size``. The split is
+    a function of (position, sizes) only, so a resumed run reads exactly the sequences an uninterrupted one would.
+    """
+    out = []
+    for m in range(grad_accum):
+        start = position + (m * world_size + rank) * micro_batch_size
+        out.append(collate([stream[i] for i in range(start, start + micro_batch_size)]))
+    return out
+
+
+def open_stream(recipe: Any, seq_len: int | None = None) -> tuple[Any, Any]:
+    """The training stream and the held-out stream (or None) of a recipe, from its packed token shards.
+
+    Built by ``mixkit.pack`` from the mix plan (``mixkit mix`` and ``mixkit pack`` must have run).
+    """
+    from mixkit.train.mixpack_adapter import open_packed
+
+    return open_packed(recipe, seq_len)

@@ -1,0 +1,135 @@
+"""Helpers for the train tests (imported by conftest and the tests).
+
+``SyntheticStream`` implements the ``TrainStream`` protocol the loop trains on, with the semantics of a mix
+plan: documents of each channel are consumed in order, the channel furthest behind its target share (in tokens)
+goes next, documents are packed back to back into ``seq_len`` sequences (``position_ids`` restart at every
+document, ``labels`` are ``-100`` at a document's first token), and ``reweight(weights, k)`` rebuilds the
+sequences from ``k`` on from the exact generator state at ``k``: nothing before ``k`` changes, no document is
+repeated or skipped. It records every sequence the loop reads, so tests can check that against the plan.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import torch
+
+SEQ_LEN = 64
+
+
+class SyntheticStream:
+    """A plan-like packed stream over in-memory documents (see the module docstring)."""
+
+    def __init__(
+        self,
+        docs: dict[str, list[list[int]]],
+        weights: dict[str, float],
+        vocab_size: int,
+        seq_len: int = SEQ_LEN,
+    ) -> None:
+        self.docs = docs
+        self.channels = list(docs)
+        self.vocab_size = vocab_size
+        self.seq_len = seq_len
+        self._weights = dict(weights)
+        # generator state at the start of the next sequence to build
+        self._gen = {
+            "emitted": dict.fromkeys(self.channels, 0),
+            "cursor": dict.fromkeys(self.channels, 0),
+            "pending": None,
+            "weights": dict(weights),
+        }
+        self._snap: list[dict[str, Any]] = []  # generator state at the start of sequence i
+        self._seqs: list[tuple[dict[str, torch.Tensor], list[tuple[str, int]]]] = []
+        self.reads: dict[int, list[tuple[str, int]]] = {}  # sequence index -> documents started in it
+        self.reweights: list[tuple[int, dict[str, float]]] = []
+        self.stages: list[tuple[int, str]] = [(0, "main")]
+
+    # -- plan
+    def _next_doc(self, g: dict[str, Any]) -> tuple[str, int]:
+        total = sum(g["emitted"].values())
+        # furthest behind its target share, in tokens; ties -> channel order
+        c = max(self.channels, key=lambda ch: g["weights"][ch] * (total + 1) - g["emitted"][ch])
+        i = g["cursor"][c]
+        if i >= len(self.docs[c]):
+            raise IndexError(f"channel {c} ran out of documents")
+        g["cursor"][c] += 1
+        return c, i
+
+    def _build(self) -> None:
+        g = self._gen
+        self._snap.append(copy.deepcopy(g))
+        ids, pos, lab, ch, starts = [], [], [], [], []
+        while len(ids) < self.seq_len:
+            if g["pending"] is None:
+                c, i = self._next_doc(g)
+                g["pending"] = (c, i, 0)
+                starts.append((c, i))
+            c, i, off = g["pending"]
+            doc = self.docs[c][i]
+            take = min(len(doc) - off, self.seq_len - len(ids))
+            ids += doc[off : off + take]
+            pos += list(range(off, off + take))
+            lab += [-100 if off + j == 0 else doc[off + j] for j in range(take)]
+            ch += [self.channels.index(c)] * take
+            g["emitted"][c] += take
+            g["pending"] = None if off + take == len(doc) else (c, i, off + take)
+        sample = {
+            "input_ids": torch.tensor(ids),
+            "labels": torch.tensor(lab),
+            "position_ids": torch.tensor(pos),
+            "channel_ids": torch.tensor(ch),
+        }
+        self._seqs.append((sample, starts))
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        while len(self._seqs) <= index:
+            self._build()
+        sample, starts = self._seqs[index]
+        self.reads[index] = starts
+        return {k: v.clone() for k, v in sample.items()}
+
+    def __len__(self) -> int:
+        return 10**9
+
+    def weights(self) -> dict[str, float]:
+        return dict(self._weights)
+
+    def reweight(self, weights: dict[str, float], position: int) -> None:
+        while len(self._seqs) < position:
+            self._build()
+        self._gen = copy.deepcopy(self._snap[position]) if position < len(self._snap) else self._gen
+        del self._snap[position:], self._seqs[position:]
+        self._gen["weights"] = dict(weights)
+        self._gen["emitted"] = dict.fromkeys(self.channels, 0)  # targets apply from here on
+        self._weights = dict(weights)
+        self.reweights.append((position, dict(weights)))
+
+    def stage_at(self, position: int) -> str:
+        return [name for start, name in self.stages if start <= position][-1]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"reweights": [[p, w] for p, w in self.reweights]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for position, weights in state["reweights"]:
+            self.reweight(weights, position)
+
+
+TINY_LLAMA = {
+    "architecture": "llama",
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 256,
+}
+
+
+def read_metrics(path: Path, kind: str = "train") -> list[dict[str, Any]]:
+    import orjson
+
+    return [r for r in map(orjson.loads, path.read_bytes().splitlines()) if r.get("kind") == kind]
