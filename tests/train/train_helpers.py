@@ -11,9 +11,11 @@ repeated or skipped. It records every sequence the loop reads, so tests can chec
 from __future__ import annotations
 
 import copy
+import pydoc_data.topics
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 SEQ_LEN = 64
@@ -133,3 +135,69 @@ def read_metrics(path: Path, kind: str = "train") -> list[dict[str, Any]]:
     import orjson
 
     return [r for r in map(orjson.loads, path.read_bytes().splitlines()) if r.get("kind") == kind]
+
+
+def build_corpus(tokenizer_path: Path) -> dict[str, list[list[int]]]:
+    """Three channels of tokenised documents: 'easy' (a few repeated sentences), 'prose' (pydoc topics) and
+    'noise' (uniformly random token ids: no model can learn it, so its loss falls slowest)."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(tokenizer_path))
+    texts = [t for t in pydoc_data.topics.topics.values() if len(t) > 200]
+    prose = [tok.encode(t[:600]).ids for t in texts[:200]]
+    easy_text = [
+        "the cat sat on the mat. " * 4,
+        "a dog ran in the park. " * 4,
+        "one two three four five. " * 4,
+    ]
+    easy = [tok.encode(easy_text[i % 3]).ids for i in range(300)]
+    rng = np.random.default_rng(0)
+    vocab = tok.get_vocab_size()
+    noise = [rng.integers(1, vocab, size=int(rng.integers(20, 60))).tolist() for _ in range(300)]
+    return {"easy": easy, "prose": prose, "noise": noise}
+
+
+def make_train_recipe(base: Path, tokenizer_path: Path, workdir: str = "run", **train: Any) -> Any:
+    """A Recipe with a train: section over a tiny random-init Llama (deterministic, 1 thread), workdir under
+    ``base``; keyword arguments override train keys."""
+    from mixkit.recipe.schema import Recipe
+
+    src = base / "src.jsonl"
+    src.write_text('{"text": "x"}\n')
+    cfg = {
+        "model": {"config": dict(TINY_LLAMA)},
+        "micro_batch_size": 4,
+        "max_steps": 10,
+        "lr": 3e-3,
+        "log_every": 1,
+        "deterministic": True,
+        "threads": 1,
+        "save_final": False,
+        "schedule": {"name": "cosine", "warmup_steps": 2},
+    }
+    cfg.update(train)
+    recipe = Recipe.model_validate(
+        {
+            "name": "t",
+            "workdir": workdir,
+            "tokenizer": str(tokenizer_path),
+            "sources": [{"name": "s", "path": "src.jsonl", "channel": "en"}],
+            "train": cfg,
+        }
+    )
+    recipe._base = base
+    return recipe
+
+
+def make_synthetic_stream(
+    tokenizer_path: Path,
+    weights: dict[str, float] | None = None,
+    channels: tuple[str, ...] = ("easy", "prose", "noise"),
+    corpus: dict[str, list[list[int]]] | None = None,
+) -> SyntheticStream:
+    from tokenizers import Tokenizer
+
+    corpus = corpus or build_corpus(tokenizer_path)
+    vocab = Tokenizer.from_file(str(tokenizer_path)).get_vocab_size()
+    docs = {c: corpus[c] for c in channels}
+    return SyntheticStream(docs, weights or {c: 1 / len(channels) for c in channels}, vocab)
