@@ -133,11 +133,47 @@ def _open_stream(path: str) -> IO[bytes]:
     if lower.endswith(".gz"):
         return gzip.open(path, "rb")
     if lower.endswith(".zst"):
+        return io.BufferedReader(_ZstdRaw(path), 1 << 20)
+    return open(path, "rb")  # noqa: SIM115
+
+
+class _ZstdRaw(io.RawIOBase):
+    """Streaming zstd decompression that raises EOFError when the file ends inside a frame (zstandard's own
+    stream reader ends quietly on truncated input, which would lose the break from the ledger)."""
+
+    def __init__(self, path: str) -> None:
         import zstandard
 
-        raw = open(path, "rb")  # noqa: SIM115 - closed by the wrapper
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True), 1 << 20)
-    return open(path, "rb")  # noqa: SIM115
+        self._zstd = zstandard
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._dobj = zstandard.ZstdDecompressor().decompressobj()
+        self._pending = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # noqa: ANN001 - memoryview/bytearray
+        while not self._pending and not self._done:
+            chunk = self._fh.read(1 << 20)
+            if not chunk:
+                if not self._dobj.eof:
+                    raise EOFError("zstd stream ends inside a frame (truncated file)")
+                self._done = True
+                break
+            if self._dobj.eof:  # a new frame after a finished one
+                unused = self._dobj.unused_data
+                self._dobj = self._zstd.ZstdDecompressor().decompressobj()
+                chunk = unused + chunk
+            self._pending = self._dobj.decompress(chunk)
+        n = min(len(buf), len(self._pending))
+        buf[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 def _bounded_lines(fh: IO[bytes], limit: int, keep: int, budget: int | None) -> Iterator[tuple[bytes, int]]:

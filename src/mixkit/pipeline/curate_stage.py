@@ -45,6 +45,8 @@ class ShardTask:
     fingerprint: str
 
 
+_SHARD_DELAY = float(os.environ.get("MIXKIT_SHARD_DELAY", "0") or 0)
+
 # Steps are built once per worker process and reused across its shards (models load once).
 _STEPS: dict[tuple[tuple[str, str], ...], list[Step]] = {}
 
@@ -85,6 +87,8 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
         stats["skipped"] = True
         return stats
 
+    if _SHARD_DELAY:  # debugging knob: slow each shard down, e.g. to try a kill and a resume by hand
+        time.sleep(_SHARD_DELAY)
     ctx = ShardContext(seed=task.seed, shard_id=shard.id, workdir=task.workdir)
     ctx.keep_dropped = task.write_dropped
     steps = _steps_for(task.steps)

@@ -44,6 +44,10 @@ def _check_step_list(entries: Any, kind: str, where: str) -> list[str]:
         except registry.UnknownNameError as exc:
             issues.append(f"{loc}: {exc}")
             continue
+        except ImportError as exc:
+            issues.append(f"{loc}: step '{name}' cannot load ({exc}); install mixkit with its extras: "
+                          "pip install 'mixkit[all]'")
+            continue
         if params is not None and not isinstance(params, dict):
             issues.append(f"{loc}.{name}: parameters must be a mapping, got {type(params).__name__}")
             continue
