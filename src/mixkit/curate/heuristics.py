@@ -1,0 +1,376 @@
+"""Rule-based quality filters: Gopher repetition and quality, C4, FineWeb — for English and Chinese.
+
+Sources (English defaults are the published ones):
+
+- Gopher: Rae et al. 2021, "Scaling Language Models: Methods, Analysis & Insights from Training Gopher",
+  Appendix A.1.1 (quality filters) and Table A1 (repetition thresholds).
+- C4: Raffel et al. 2020, "Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer",
+  Section 2.2 (line-level rules, 5 sentences, 3 words, lorem ipsum, curly bracket, javascript), and the C4
+  reference cleaner in tensorflow_datasets (policy lines, 1000-character words, citation markers).
+- FineWeb: Penedo et al. 2024, "The FineWeb Datasets", Section 3.5 (custom filters: line punctuation ratio
+  0.12, duplicated-line character ratio 0.1... measured as 0.01 in the released pipeline, short-line ratio 0.67,
+  list ratio 0.3).
+
+Chinese. The rules are the same; what changes is the unit (a "word" is a Han character, so lengths and n-grams
+are character-based), the sentence punctuation (。！？) and the stop words. The ``zh`` rows of ``DEFAULTS`` are
+mixkit's adaptation, each deviation explained next to it: the word-length bounds of Gopher make no sense when every
+word is one character (disabled), and a Chinese line carries about as much as an English line three times as
+long, so FineWeb's short-line length is scaled from 30 to 10 characters.
+
+Every filter reads the shared ``TextStats`` of the document (computed once, see ``textstats``) and picks the
+thresholds of the document's language: ``lang: auto`` uses ``meta.lang`` from the ``language`` step, or the
+script of the text. Any threshold can be overridden in the recipe (``null`` disables a rule).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from mixkit.curate.textstats import TERMINAL_PUNCTUATION, TextStats, is_punct_token, split_words, text_stats
+from mixkit.pipeline.step import Filter, ShardContext, StepParams
+from mixkit.records import Document
+
+log = logging.getLogger("mixkit.curate.heuristics")
+
+# Gopher's stop words (App. A: "at least two of the following English stop words: the, be, to, of, and, that,
+# have, with"). Chinese: the most frequent function characters/words of modern written Chinese (mixkit's list,
+# after the high-frequency function words in Chinese word-frequency lists); a real Chinese sentence almost
+# always contains two of them.
+STOP_WORDS = {
+    "en": ("the", "be", "to", "of", "and", "that", "have", "with"),
+    "zh": ("的", "了", "是", "在", "和", "有", "我", "不", "这", "也", "就", "人", "都", "一", "他", "们", "个", "上", "中", "为"),
+}
+
+# Per-language default thresholds. Units: words (Chinese: characters), characters, or fractions in [0, 1].
+DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
+    "gopher_repetition": {
+        # Rae et al. 2021, Table A1.
+        "en": {
+            "dup_line_frac": 0.3, "dup_para_frac": 0.3, "dup_line_char_frac": 0.2, "dup_para_char_frac": 0.2,
+            "top_n_grams": {2: 0.2, 3: 0.18, 4: 0.16},
+            "dup_n_grams": {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
+        },
+        # Same fractions over character n-grams (RedPajama-V2's quality signals apply the Gopher repetition
+        # fractions to character-segmented CJK text the same way).
+        "zh": {
+            "dup_line_frac": 0.3, "dup_para_frac": 0.3, "dup_line_char_frac": 0.2, "dup_para_char_frac": 0.2,
+            "top_n_grams": {2: 0.2, 3: 0.18, 4: 0.16},
+            "dup_n_grams": {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
+        },
+    },
+    "gopher_quality": {
+        # Rae et al. 2021, App. A.1.1: 50..100,000 words, mean word length 3..10 characters, symbol-to-word ratio
+        # 0.1 (# and ellipsis), <= 90 % bullet lines, <= 30 % lines ending in an ellipsis, >= 80 % words with a
+        # letter, >= 2 stop words.
+        "en": {
+            "min_doc_words": 50, "max_doc_words": 100_000, "min_avg_word_length": 3.0,
+            "max_avg_word_length": 10.0, "max_symbol_word_ratio": 0.1, "max_bullet_lines_ratio": 0.9,
+            "max_ellipsis_lines_ratio": 0.3, "min_alpha_words_ratio": 0.8, "min_stop_words": 2,
+        },
+        # Words are characters: the length bounds are meaningless (every Han word has length 1) and disabled;
+        # 50 characters is a short paragraph; stop words from STOP_WORDS["zh"].
+        "zh": {
+            "min_doc_words": 50, "max_doc_words": 300_000, "min_avg_word_length": None,
+            "max_avg_word_length": None, "max_symbol_word_ratio": 0.1, "max_bullet_lines_ratio": 0.9,
+            "max_ellipsis_lines_ratio": 0.3, "min_alpha_words_ratio": 0.6, "min_stop_words": 2,
+        },
+    },
+    "c4": {
+        # Raffel et al. 2020, Sec. 2.2 + the tfds C4 cleaner. A Chinese line needs 3 characters, not 3 words.
+        "en": {"min_num_sentences": 5, "min_words_per_line": 3, "max_word_length": 1000},
+        "zh": {"min_num_sentences": 5, "min_words_per_line": 3, "max_word_length": 1000},
+    },
+    "fineweb": {
+        # Penedo et al. 2024, Sec. 3.5 and the released FineWeb pipeline.
+        "en": {"line_punct_thr": 0.12, "short_line_thr": 0.67, "short_line_length": 30,
+               "char_duplicates_ratio": 0.01, "new_line_ratio": 0.3},
+        # 30 English characters ~ 6 words ~ 10 Chinese characters.
+        "zh": {"line_punct_thr": 0.12, "short_line_thr": 0.67, "short_line_length": 10,
+               "char_duplicates_ratio": 0.01, "new_line_ratio": 0.3},
+    },
+}
+
+
+def _dup_count_and_chars(items: list[str]) -> tuple[int, int]:
+    """(number of items equal to an earlier item, their total characters)."""
+    uniq = set(items)
+    return len(items) - len(uniq), sum(map(len, items)) - sum(map(len, uniq))
+
+
+class _LangFilter(Filter):
+    """A filter whose thresholds come from ``DEFAULTS[name][lang]`` overridden by explicitly set params."""
+
+    family: ClassVar[str] = ""
+
+    def thresholds(self, lang: str) -> dict[str, Any]:
+        table = DEFAULTS[self.family]
+        base = dict(table.get(lang, table["en"]))
+        for key in self.params.model_fields_set:
+            if key in base:
+                base[key] = getattr(self.params, key)
+        return base
+
+    def stats(self, doc: Document) -> TextStats:
+        return text_stats(doc, self.params.lang)
+
+
+class GopherRepetition(_LangFilter):
+    """Drop documents with repeated lines, paragraphs or n-grams (Rae et al. 2021, App. A, Table A1).
+
+    Fractions are of the document's characters (``len(text)``) except ``dup_line_frac``/``dup_para_frac``
+    (fractions of lines/paragraphs). n-grams are word n-grams (Chinese: character n-grams). Cost is
+    O(words · log words) with numpy hashing: no quadratic loop on pathological inputs.
+    """
+
+    name = "gopher_repetition"
+    family = "gopher_repetition"
+
+    class Params(StepParams):
+        lang: str = Field("auto", description="auto (meta.lang or script), en or zh: picks the defaults row")
+        dup_line_frac: float | None = None
+        dup_para_frac: float | None = None
+        dup_line_char_frac: float | None = None
+        dup_para_char_frac: float | None = None
+        top_n_grams: dict[int, float] | None = None
+        dup_n_grams: dict[int, float] | None = None
+
+    def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
+        text = doc.text
+        if not text:
+            return "empty"
+        st = self.stats(doc)
+        th = self.thresholds(st.lang)
+        n_chars = len(text)
+        paras = st.paragraphs
+        n_dup, dup_chars = _dup_count_and_chars(paras)
+        if th["dup_para_frac"] and n_dup / len(paras) > th["dup_para_frac"]:
+            return "dup_para_frac"
+        if th["dup_para_char_frac"] and dup_chars / n_chars > th["dup_para_char_frac"]:
+            return "dup_para_char_frac"
+        lines = st.lines_nl
+        n_dup, dup_chars = _dup_count_and_chars(lines)
+        if th["dup_line_frac"] and n_dup / len(lines) > th["dup_line_frac"]:
+            return "dup_line_frac"
+        if th["dup_line_char_frac"] and dup_chars / n_chars > th["dup_line_char_frac"]:
+            return "dup_line_char_frac"
+        for n, frac in sorted((th["top_n_grams"] or {}).items()):
+            if frac is not None and st.top_ngram_chars(int(n)) / n_chars > frac:
+                return f"top_{n}_gram"
+        for n, frac in sorted((th["dup_n_grams"] or {}).items()):
+            if frac is None:
+                continue
+            limit = frac * n_chars
+            if st.duplicate_ngram_chars(int(n), stop_above=int(limit)) > limit:
+                return f"duplicated_{n}_n_grams"
+        return True
+
+
+class GopherQuality(_LangFilter):
+    """Gopher's document quality rules (Rae et al. 2021, App. A.1.1).
+
+    Words counted for the length bounds exclude pure-punctuation tokens; "avg word length" is in characters;
+    the symbol ratio is (# count, or ... + … count) per word; bullet/ellipsis ratios are per line; the alpha ratio
+    is the share of words containing a letter; stop words are counted as distinct words present.
+    """
+
+    name = "gopher_quality"
+    family = "gopher_quality"
+
+    class Params(StepParams):
+        lang: str = "auto"
+        min_doc_words: int | None = None
+        max_doc_words: int | None = None
+        min_avg_word_length: float | None = None
+        max_avg_word_length: float | None = None
+        max_symbol_word_ratio: float | None = None
+        max_bullet_lines_ratio: float | None = None
+        max_ellipsis_lines_ratio: float | None = None
+        min_alpha_words_ratio: float | None = None
+        min_stop_words: int | None = None
+        stop_words: list[str] | None = Field(None, description="replaces the language's default stop words")
+
+    def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
+        st = self.stats(doc)
+        th = self.thresholds(st.lang)
+        text = doc.text
+        f = st.word_features
+        n_words, n_ns = f["n_words"], f["n_non_symbol"]
+        if th["min_doc_words"] and n_ns < th["min_doc_words"]:
+            return "gopher_short_doc"
+        if th["max_doc_words"] and n_ns > th["max_doc_words"]:
+            return "gopher_long_doc"
+        if n_ns:
+            avg = f["non_symbol_chars"] / n_ns
+            if th["min_avg_word_length"] and avg < th["min_avg_word_length"]:
+                return "gopher_below_avg_threshold"
+            if th["max_avg_word_length"] and avg > th["max_avg_word_length"]:
+                return "gopher_above_avg_threshold"
+        if n_words == 0:
+            return "gopher_short_doc"
+        ratio = th["max_symbol_word_ratio"]
+        if ratio and text.count("#") / n_words > ratio:
+            return "gopher_too_many_hashes"
+        if ratio and (text.count("...") + text.count("…")) / n_words > ratio:
+            return "gopher_too_many_ellipsis"
+        lines = st.splitlines or [""]
+        if th["max_bullet_lines_ratio"]:
+            bullets = sum(1 for s in lines if s.lstrip().startswith(("•", "-")))
+            if bullets / len(lines) > th["max_bullet_lines_ratio"]:
+                return "gopher_too_many_bullets"
+        if th["max_ellipsis_lines_ratio"]:
+            ell = sum(1 for s in lines if s.rstrip().endswith(("...", "…")))
+            if ell / len(lines) > th["max_ellipsis_lines_ratio"]:
+                return "gopher_too_many_end_ellipsis"
+        if th["min_alpha_words_ratio"] and f["n_alpha"] / n_words < th["min_alpha_words_ratio"]:
+            return "gopher_below_alpha_threshold"
+        if th["min_stop_words"]:
+            stop = self.params.stop_words if self.params.stop_words is not None else STOP_WORDS.get(st.lang, STOP_WORDS["en"])
+            wc = st.word_counts
+            if sum(1 for w in set(stop) if w in wc) < th["min_stop_words"]:
+                return "gopher_enough_stop_words"
+        return True
+
+
+_CITATION_RE = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
+_C4_END = (".", "?", "!", '"', "'")
+_C4_END_ZH = (*_C4_END, "。", "？", "！", "”", "」", "』", "…")
+_POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+_SENT_PUNCT = frozenset(TERMINAL_PUNCTUATION)
+
+
+def count_sentences(words: list[str]) -> int:
+    """Sentences in a line of words: a sentence starts at the first word that follows a sentence-final
+    punctuation token (. ! ? 。！？) and is not itself punctuation (the rule of spaCy's rule-based sentencizer)."""
+    if not words:
+        return 0
+    n, seen_end = 1, False
+    for w in words:
+        is_end = w in _SENT_PUNCT
+        if seen_end and not is_end and not is_punct_token(w):
+            n += 1
+            seen_end = False
+        elif is_end:
+            seen_end = True
+    return n
+
+
+class C4(_LangFilter):
+    """C4's line and page rules (Raffel et al. 2020, Sec. 2.2).
+
+    Per line: drop lines with a word over ``max_word_length`` characters, remove citation markers ([1], [edit]),
+    drop lines not ending in terminal punctuation (or ending in an ellipsis), lines with fewer than
+    ``min_words_per_line`` words (Chinese: characters), lines mentioning javascript, cookie/terms-of-use lines.
+    Per page: drop if "lorem ipsum" or "{" appears in a kept line, or fewer than ``min_num_sentences`` sentences
+    remain. With ``remove_lines`` (default, as in C4) the document keeps only its kept lines.
+    """
+
+    name = "c4"
+    family = "c4"
+
+    class Params(StepParams):
+        lang: str = "auto"
+        min_num_sentences: int | None = None
+        min_words_per_line: int | None = None
+        max_word_length: int | None = None
+        remove_citations: bool = True
+        filter_no_terminal_punct: bool = True
+        filter_lorem_ipsum: bool = True
+        filter_javascript: bool = True
+        filter_curly_bracket: bool = True
+        filter_policy: bool = True
+        remove_lines: bool = Field(True, description="rewrite the text to its kept lines (C4); false: only decide")
+
+    def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
+        p = self.params
+        st = self.stats(doc)
+        zh = st.lang == "zh"
+        th = self.thresholds(st.lang)
+        ends = _C4_END_ZH if zh else _C4_END
+        max_wl = th["max_word_length"]
+        min_wpl = th["min_words_per_line"] or 0
+        n_sent = 0
+        kept: list[str] = []
+        for line in st.splitlines:
+            line = line.strip()
+            chunks = line.split()
+            if max_wl and max_wl > 0 and any(len(w) > max_wl for w in chunks):
+                continue
+            if p.remove_citations and "[" in line:
+                line = _CITATION_RE.sub("", line)
+            if p.filter_no_terminal_punct and (not line.endswith(ends) or line.endswith("...")):
+                continue
+            words = split_words(line, cjk_chars=True) if zh else None
+            n_line_words = sum(1 for w in words if not is_punct_token(w)) if zh else len(chunks)
+            if n_line_words < min_wpl:
+                continue
+            low = line.lower()
+            if p.filter_lorem_ipsum and "lorem ipsum" in low:
+                return "lorem_ipsum"
+            if p.filter_javascript and "javascript" in low:
+                continue
+            if p.filter_curly_bracket and "{" in line:
+                return "curly_bracket"
+            if p.filter_policy and any(s in low for s in _POLICY):
+                continue
+            if th["min_num_sentences"]:
+                n_sent += count_sentences(words if words is not None else split_words(line))
+            kept.append(line)
+        if th["min_num_sentences"] and n_sent < th["min_num_sentences"]:
+            return "too_few_sentences"
+        if p.remove_lines:
+            new = "\n".join(kept).strip()
+            if new != doc.text:
+                doc.text = new
+        return True
+
+
+class FineWeb(_LangFilter):
+    """FineWeb's custom filters (Penedo et al. 2024, Sec. 3.5).
+
+    Over non-blank lines: the share ending in terminal punctuation must be >= ``line_punct_thr``; the share of
+    lines of at most ``short_line_length`` characters must be <= ``short_line_thr``; characters in duplicated lines
+    over all non-newline characters must be <= ``char_duplicates_ratio``; newlines per word <= ``new_line_ratio``.
+    """
+
+    name = "fineweb"
+    family = "fineweb"
+
+    class Params(StepParams):
+        lang: str = "auto"
+        line_punct_thr: float | None = None
+        line_punct_exclude_zero: bool = False
+        short_line_thr: float | None = None
+        short_line_length: int | None = None
+        char_duplicates_ratio: float | None = None
+        new_line_ratio: float | None = None
+        stop_chars: str | None = Field(None, description="line-final characters counted as punctuation")
+
+    def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
+        st = self.stats(doc)
+        th = self.thresholds(st.lang)
+        lines = st.nonblank_lines
+        if not lines:
+            return "empty"
+        stop = tuple(self.params.stop_chars) if self.params.stop_chars else tuple(TERMINAL_PUNCTUATION)
+        if th["line_punct_thr"] is not None:
+            ratio = sum(1 for ln in lines if ln.endswith(stop)) / len(lines)
+            if ratio < th["line_punct_thr"] and not (ratio == 0 and self.params.line_punct_exclude_zero):
+                return "line_punct_ratio"
+        if th["short_line_thr"] is not None:
+            short = th["short_line_length"]
+            ratio = sum(1 for ln in lines if len(ln) <= short) / len(lines)
+            if ratio > th["short_line_thr"]:
+                return "short_line_ratio"
+        if th["char_duplicates_ratio"] is not None:
+            denom = len(doc.text) - doc.text.count("\n")
+            if denom and _dup_count_and_chars(lines)[1] / denom > th["char_duplicates_ratio"]:
+                return "char_dup_ratio"
+        if th["new_line_ratio"] is not None:
+            n_words = len(st.words)
+            if n_words == 0 or doc.text.count("\n") / n_words > th["new_line_ratio"]:
+                return "list_ratio"
+        return True

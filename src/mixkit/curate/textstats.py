@@ -1,0 +1,490 @@
+"""Text statistics computed once per document and shared by the heuristic filters.
+
+The Gopher, C4 and FineWeb rules all look at the same few things: words, lines, paragraphs, n-gram repetition.
+``text_stats(doc)`` computes them lazily (each property on first use) and caches the result on the document, so a
+chain ``gopher_repetition -> gopher_quality -> c4 -> fineweb`` splits the text into words once, not four times.
+
+Cache: the object lives in ``doc.meta["_stats"]``. Meta keys starting with ``_`` are *transient*: they are never
+written to disk (writers drop them) and a step may not rely on them across a process boundary. The cache is valid
+only while ``doc.text`` is the very string object it was computed from (``stats.text is doc.text``; the stats keep
+a reference to that string so its identity cannot be recycled), so a step that rewrites the text (``c4`` removing
+lines, ``normalize``, ``pii``) invalidates it automatically.
+
+Word splitting. Gopher (Rae et al. 2021, App. A) and FineWeb (Penedo et al. 2024) count *words* as produced by a
+word tokenizer (datatrove uses spaCy's rule-based English tokenizer). ``split_words`` reproduces the behaviour of
+such a tokenizer with a fast cached splitter: whitespace chunks, then leading punctuation, trailing punctuation
+(``'s``, periods after lower-case letters and digits, ellipses), contractions (``don't -> do n't``) and a few
+infixes (hyphen between letters, ``/ : = < >`` before a letter, comma between letters). Chunks are cached per
+process, so the cost per word is about one dict lookup; every loop is linear in the chunk length, so a 200 KB
+run of punctuation costs milliseconds, not the tens of seconds a quadratic affix loop spends on it.
+
+Chinese: every Han character counts as one word (character-based lengths and n-grams, as Chinese has no
+spaces), and 。！？ end sentences.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from mixkit.records import Document
+
+STATS_KEY = "_stats"
+
+# Han ideographs (CJK Unified Ideographs + Extension A + compatibility ideographs) and CJK symbols/punctuation.
+_CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RE = re.compile(f"[{_CJK_CHARS}]")
+_CJK_SPLIT_RE = re.compile(f"([{_CJK_CHARS}\u3000-\u303f\uff01-\uff0f\uff1a-\uff20])")
+
+# Punctuation characters that make a token a "symbol" (Gopher's non-symbol words). ASCII punctuation, common
+# Unicode punctuation, CJK punctuation and the C0/C1 control characters.
+PUNCTUATION = (
+    "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+    "—”“‘’«»„‚–…•·¿¡§¶′″、。，！？：；（）「」『』【】《》〈〉〔〕～％＃＆＊＋－．／＠＼＾＿｀｜￥━►∶´"
+    + "".join(chr(c) for c in range(32))
+    + "".join(chr(c) for c in range(127, 160))
+)
+PUNCTUATION_SET = frozenset(PUNCTUATION)
+
+# Sentence-final punctuation (FineWeb's line-end check, C4's terminal punctuation, spaCy sentencizer's set for the
+# scripts mixkit targets). Unit: characters.
+TERMINAL_PUNCTUATION = frozenset(".!?。！？．｡‼⁇⁈⁉﹒﹖﹗")
+
+# --- the English word splitter -------------------------------------------------------------------------------
+_QUOTES = "'\"”“`‘´’‚„»«「」『』（）〔〕【】《》〈〉"
+_PUNCT = ",:;!?¿¡()[]{}<>_#*&。？！，、；：～·"
+_CURRENCY = "$£€¥฿₽₹¢"
+_PREFIX_CHARS = frozenset(_PUNCT + _QUOTES + _CURRENCY + "§%=—–…")
+_SUFFIX_CHARS = frozenset(_PUNCT + _QUOTES + "—–…")
+_PERIOD_AFTER = frozenset("%²-+" + _PUNCT + _QUOTES)
+_UNITS = (
+    "km", "m", "cm", "mm", "dm", "nm", "µm", "ha", "yd", "in", "ft", "kg", "g", "mg", "µg", "t", "lb", "oz",
+    "mph", "kmh", "hPa", "Pa", "mbar", "mb", "MB", "kb", "KB", "gb", "GB", "tb", "TB", "T", "G", "M", "K", "%",
+)
+_UNIT_SET = frozenset(_UNITS)
+_CONTRACTION_RE = re.compile(r"^([^\W_]+?)(n['’]t|['’](?:m|re|ve|ll|d))$", re.IGNORECASE)
+_APOS_S = ("'s", "'S", "’s", "’S")
+_ALPHA = r"[^\W\d_]"
+_INFIX_RE = re.compile(
+    r"\.\.+|…"
+    r"|(?<=[0-9])[+\-*^](?=[0-9-])"
+    r"|(?<=[a-zß-öø-ÿ'\"”“`‘´’])\.(?=[A-ZÀ-ÖØ-Þ'\"”“`‘´’])"
+    rf"|(?<={_ALPHA}),(?={_ALPHA})"
+    rf"|(?<={_ALPHA}|[0-9])(?:---|--|——|-|–|—|~)(?={_ALPHA})"
+    rf"|(?<={_ALPHA}|[0-9])[:<>=/](?={_ALPHA})"
+)
+# Abbreviations kept whole (their final period is part of the word), as English tokenizers do.
+_ABBREVIATIONS = frozenset(
+    "Mr. Mrs. Ms. Dr. Prof. St. Jr. Sr. Mt. Gen. Gov. Rep. Sen. Rev. Inc. Ltd. Co. co. Corp. Bros. vs. v.s. "
+    "e.g. E.g. i.e. I.e. a.m. p.m. Ph.D. D.C. U.S. N.Y. Jan. Feb. Mar. Apr. Jun. Jul. Aug. Sep. Sept. Oct. "
+    "Nov. Dec.".split()
+    + [f"{c}." for c in "abcdefghijklmnopqrstuvwxyz"]
+)
+_CHUNK_CACHE: dict[str, tuple[str, ...]] = {}
+_TOKEN_FEATURES: dict[str, tuple[bool, bool]] = {}  # token -> (has a non-punctuation char, has a letter)
+_CHUNK_CACHE_MAX = 200_000  # entries; a cache of short strings, a few tens of MB at most
+
+
+def _special(s: str) -> tuple[str, ...] | None:
+    if s in _ABBREVIATIONS:
+        return (s,)
+    if "'" in s or "’" in s:
+        m = _CONTRACTION_RE.match(s)
+        if m:
+            return (m.group(1), m.group(2))
+    return None
+
+
+def _prefix_len(s: str, i: int, j: int) -> int:
+    c = s[i]
+    if c == "." and i + 1 < j and s[i + 1] == ".":
+        k = i + 2
+        while k < j and s[k] == ".":
+            k += 1
+        return k - i
+    if c in _PREFIX_CHARS:
+        return 1
+    if c == "+" and not (i + 1 < j and s[i + 1].isdigit()):
+        return 1
+    return 0
+
+
+def _suffix_len(s: str, i: int, j: int) -> int:
+    c = s[j - 1]
+    if c == ".":
+        k = j - 1
+        while k > i and s[k - 1] == ".":
+            k -= 1
+        if j - k >= 2:
+            return j - k
+        if j - 1 > i:
+            p = s[j - 2]
+            if p.isdigit() or p.islower() or p in _PERIOD_AFTER:
+                return 1
+            if j - 2 > i and p.isupper() and s[j - 3].isupper():
+                return 1
+        return 0
+    if j - i >= 2 and s[j - 2 : j] in _APOS_S:
+        return 2
+    if c in _SUFFIX_CHARS:
+        return 1
+    if j - 1 > i and s[j - 2].isdigit():
+        if c == "+" or c in _CURRENCY:
+            return 1
+    if c.isalpha() or c == "%":
+        # a unit after a number: 10km, 5%
+        for u_len in (4, 3, 2, 1):
+            if j - u_len > i and s[j - u_len - 1].isdigit() and s[j - u_len : j] in _UNIT_SET:
+                return u_len
+    return 0
+
+
+def _infix_split(core: str, out: list[str]) -> None:
+    if "://" in core or core.startswith("www."):
+        out.append(core)  # a URL stays one word
+        return
+    start = 0
+    for m in _INFIX_RE.finditer(core):
+        if m.start() > start:
+            out.append(core[start : m.start()])
+        if m.end() > m.start():
+            out.append(m.group())
+        start = m.end()
+    if start < len(core):
+        out.append(core[start:])
+
+
+def _split_chunk(chunk: str) -> tuple[str, ...]:
+    """Split one whitespace-free chunk into words (linear time in the chunk length)."""
+    special = _special(chunk)
+    if special is not None:
+        return special
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    i, j = 0, len(chunk)
+    core_special: tuple[str, ...] | None = None
+    last = -1
+    while i < j and j - i != last:
+        last = j - i
+        pre = _prefix_len(chunk, i, j)
+        if pre and i + pre < j:
+            rest = _special(chunk[i + pre : j]) if j - i - pre < 32 else None
+            if rest is not None:
+                prefixes.append(chunk[i : i + pre])
+                core_special, i = rest, j
+                break
+        suf = _suffix_len(chunk, i + pre, j) if i + pre < j else 0
+        if suf and j - suf > i:
+            rest = _special(chunk[i : j - suf]) if j - suf - i < 32 else None
+            if rest is not None:
+                suffixes.append(chunk[j - suf : j])
+                core_special, i = rest, j
+                break
+        if pre and suf and pre + suf <= j - i:
+            prefixes.append(chunk[i : i + pre])
+            suffixes.append(chunk[j - suf : j])
+            i, j = i + pre, j - suf
+        elif pre:
+            prefixes.append(chunk[i : i + pre])
+            i += pre
+        elif suf:
+            suffixes.append(chunk[j - suf : j])
+            j -= suf
+        if i < j and j - i < 32:
+            sp = _special(chunk[i:j])
+            if sp is not None:
+                core_special, i = sp, j
+                break
+    out = prefixes
+    if core_special is not None:
+        out.extend(core_special)
+    elif i < j:
+        _infix_split(chunk[i:j], out)
+    out.extend(reversed(suffixes))
+    return tuple(out)
+
+
+def split_words(text: str, cjk_chars: bool = False) -> list[str]:
+    """Split ``text`` into words the way an English rule-based word tokenizer does (see module docstring).
+
+    Args:
+        text: any text.
+        cjk_chars: also make every Han character (and CJK punctuation mark) a word of its own; used for Chinese,
+            whose words are counted in characters.
+
+    Returns:
+        the words, punctuation tokens included, whitespace excluded.
+    """
+    if cjk_chars and CJK_RE.search(text):
+        text = _CJK_SPLIT_RE.sub(r" \1 ", text)
+    cache = _CHUNK_CACHE
+    words: list[str] = []
+    append, extend = words.append, words.extend
+    for chunk in text.split():
+        if chunk.isalpha() or chunk.isdigit():
+            append(chunk)
+            continue
+        toks = cache.get(chunk)
+        if toks is None:
+            toks = _split_chunk(chunk)
+            if len(chunk) < 64:
+                if len(cache) >= _CHUNK_CACHE_MAX:
+                    cache.clear()
+                cache[chunk] = toks
+        if len(toks) == 1:
+            append(toks[0])
+        else:
+            extend(toks)
+    return words
+
+
+def is_punct_token(tok: str) -> bool:
+    """True if every character of ``tok`` is Unicode punctuation (category P*)."""
+    return all(unicodedata.category(c).startswith("P") for c in tok)
+
+
+# --- language of a document -----------------------------------------------------------------------------------
+def cjk_share(text: str, sample: int = 4000) -> float:
+    """Share of Han characters among the non-space characters of the first ``sample`` characters (0..1)."""
+    head = text[:sample]
+    n = len(head) - head.count(" ") - head.count("\n")
+    return len(CJK_RE.findall(head)) / n if n > 0 else 0.0
+
+
+def doc_lang(doc: Document, lang: str = "auto") -> str:
+    """The language whose thresholds apply to ``doc``: ``lang`` unless "auto"; then ``meta.lang`` (set by the
+    ``language`` step) when it is ``zh``; otherwise ``zh`` if at least 30 % of the characters are Han, else ``en``.
+    """
+    if lang != "auto":
+        return lang
+    tagged = doc.meta.get("lang")
+    if tagged == "zh":
+        return "zh"
+    if tagged in ("en", "code"):
+        return "en"
+    return "zh" if cjk_share(doc.text) >= 0.3 else "en"
+
+
+# --- the shared statistics ------------------------------------------------------------------------------------
+_SMALL = 400  # words; below this pure-Python n-gram counting is faster than numpy
+_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio constant: odd, well mixed
+
+
+class TextStats:
+    """Lazily computed statistics of one text; each property is computed on first access and kept.
+
+    Units: lengths in characters (Python ``str`` code points), counts in words/lines/paragraphs.
+    """
+
+    def __init__(self, text: str, lang: str = "en") -> None:
+        self.text = text  # holding the reference keeps ``id(text)`` unique while the cache lives
+        self.lang = lang
+
+    # words ---------------------------------------------------------------------------------------------------
+    @cached_property
+    def words(self) -> list[str]:
+        """Words including punctuation tokens (Chinese: one word per Han character)."""
+        return split_words(self.text, cjk_chars=self.lang == "zh")
+
+    @cached_property
+    def word_counts(self) -> Counter:
+        return Counter(self.words)
+
+    @cached_property
+    def word_features(self) -> dict[str, int]:
+        """Counts over words: ``n_words``, ``n_non_symbol`` (words with a char outside PUNCTUATION),
+        ``non_symbol_chars`` (their total length), ``n_alpha`` (words with an alphabetic char)."""
+        n_non_symbol = non_symbol_chars = n_alpha = 0
+        feats = _TOKEN_FEATURES
+        for w, c in self.word_counts.items():
+            if w.isalpha():
+                n_non_symbol += c
+                non_symbol_chars += c * len(w)
+                n_alpha += c
+                continue
+            f = feats.get(w)
+            if f is None:
+                f = (not PUNCTUATION_SET.issuperset(w), any(ch.isalpha() for ch in w))
+                if len(w) < 64:
+                    if len(feats) >= _CHUNK_CACHE_MAX:
+                        feats.clear()
+                    feats[w] = f
+            if f[0]:
+                n_non_symbol += c
+                non_symbol_chars += c * len(w)
+            if f[1]:
+                n_alpha += c
+        return {
+            "n_words": len(self.words),
+            "n_non_symbol": n_non_symbol,
+            "non_symbol_chars": non_symbol_chars,
+            "n_alpha": n_alpha,
+        }
+
+    # lines and paragraphs ------------------------------------------------------------------------------------
+    @cached_property
+    def lines_nl(self) -> list[str]:
+        """Lines split on runs of newlines (Gopher repetition's line unit)."""
+        return re.split(r"\n+", self.text)
+
+    @cached_property
+    def paragraphs(self) -> list[str]:
+        """Paragraphs: split on two or more newlines after stripping the text (Gopher's paragraph unit)."""
+        return re.split(r"\n{2,}", self.text.strip())
+
+    @cached_property
+    def splitlines(self) -> list[str]:
+        return self.text.splitlines()
+
+    @cached_property
+    def nonblank_lines(self) -> list[str]:
+        """Lines split on ``\\n`` that are not blank (FineWeb's line unit)."""
+        return [ln for ln in self.text.split("\n") if ln.strip()]
+
+    # n-gram repetition ---------------------------------------------------------------------------------------
+    @cached_property
+    def _word_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(64-bit hash per word position, length per word position).
+
+        Word hashes are Python's 64-bit string hash: equal words get equal hashes within the process, which is
+        all the n-gram counting needs (the per-process hash seed only changes *which* words could collide, with
+        probability about N²/2⁶⁴; decisions are otherwise identical across runs and workers).
+        """
+        words = self.words
+        h = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+        lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        return h, lens
+
+    def ngram_hashes(self, n: int) -> np.ndarray:
+        """64-bit polynomial hash of every word n-gram (position i covers words i..i+n-1).
+
+        Collision probability is about N²/2⁶⁴ for N n-grams: negligible at any document size.
+        """
+        cache = self.__dict__.setdefault("_ngram_cache", {})
+        if n in cache:
+            return cache[n]
+        h1, _ = self._word_arrays
+        if n == 1:
+            out = h1
+        else:
+            prev = self.ngram_hashes(n - 1)
+            with np.errstate(over="ignore"):
+                out = prev[:-1] * _HASH_MULT + h1[n - 1 :] if len(prev) > 1 else np.zeros(0, dtype=np.uint64)
+        cache[n] = out
+        return out
+
+    def ngram_char_lengths(self, n: int) -> np.ndarray:
+        """Total characters of the words of every n-gram (separators not counted)."""
+        _, lens = self._word_arrays
+        if len(lens) < n:
+            return np.zeros(0, dtype=np.int64)
+        c = np.concatenate(([0], np.cumsum(lens)))
+        return c[n:] - c[:-n]
+
+    def top_ngram_chars(self, n: int) -> int:
+        """Characters covered by the most frequent word n-gram: count x length (words joined by one space).
+
+        Gopher App. A "fraction of characters in the most common n-gram"; ties go to the n-gram seen first.
+        """
+        words = self.words
+        if len(words) < n:
+            return 0
+        if len(words) <= _SMALL:
+            # small documents: a Counter beats numpy's per-call overhead; most_common keeps first-seen on ties
+            gram, count = Counter(zip(*(words[i:] for i in range(n)))).most_common(1)[0]
+            return count * (sum(map(len, gram)) + n - 1)
+        h = self.ngram_hashes(n)
+        srt = np.sort(h)
+        bounds = np.flatnonzero(np.concatenate(([True], srt[1:] != srt[:-1], [True])))
+        counts = np.diff(bounds)
+        top = int(counts.max())
+        if top == 1:
+            pos = 0
+        else:
+            vals = srt[bounds[:-1][counts == top]]
+            pos = int(np.flatnonzero(np.isin(h, vals))[0])
+        length = int(self.ngram_char_lengths(n)[pos]) + (n - 1)
+        return top * length
+
+    def duplicate_ngram_chars(self, n: int, stop_above: int | None = None) -> int:
+        """Characters in word n-grams that repeat an earlier n-gram, counted without overlap (Gopher App. A,
+        "fraction of characters in duplicate n-grams"): scanning left to right, a repeated n-gram adds its
+        characters and the scan jumps past it.
+
+        Only positions whose n-gram occurs more than once can repeat, so the scan visits just those
+        (linear-time numpy precomputation, then a loop over repeated positions only). ``stop_above`` ends the
+        scan as soon as the count exceeds it (the caller's decision is made).
+        """
+        memo = self.__dict__.setdefault("_no_repeats_from", None)
+        if memo is not None and n >= memo:
+            return 0  # no repeated m-gram for some m <= n implies no repeated n-gram
+        words = self.words
+        if len(words) < n:
+            return 0
+        if len(words) <= _SMALL:
+            grams = list(zip(*(words[i:] for i in range(n))))
+            if len(set(grams)) == len(grams):
+                self.__dict__["_no_repeats_from"] = n
+                return 0
+            seen_g: set[tuple[str, ...]] = set()
+            total = idx = 0
+            while idx < len(grams):
+                g = grams[idx]
+                if g in seen_g:
+                    total += sum(map(len, g))
+                    idx += n
+                    if stop_above is not None and total > stop_above:
+                        return total
+                else:
+                    seen_g.add(g)
+                    idx += 1
+            return total
+        h = self.ngram_hashes(n)
+        _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+        repeated = np.flatnonzero(counts[inverse] > 1)
+        if len(repeated) == 0:
+            self.__dict__["_no_repeats_from"] = n
+            return 0
+        lens = self.ngram_char_lengths(n)
+        rep_list = repeated.tolist()
+        keys = inverse[repeated].tolist()
+        glen = lens[repeated].tolist()
+        seen: set[int] = set()
+        total = 0
+        idx = 0  # next position the scan may look at
+        for p, key, ln in zip(rep_list, keys, glen, strict=True):
+            if p < idx:
+                continue  # inside a duplicate n-gram already counted
+            if key in seen:
+                total += ln
+                idx = p + n
+                if stop_above is not None and total > stop_above:
+                    return total
+            else:
+                seen.add(key)
+                idx = p + 1
+        return total
+
+
+def text_stats(doc: Document, lang: str = "auto") -> TextStats:
+    """The shared, cached statistics of ``doc`` (recomputed only if ``doc.text`` changed or the language differs).
+
+    The cache entry ``doc.meta["_stats"]`` is transient (keys starting with ``_`` are never written).
+    """
+    resolved = doc_lang(doc, lang)
+    cached: Any = doc.meta.get(STATS_KEY)
+    if isinstance(cached, TextStats) and cached.text is doc.text and cached.lang == resolved:
+        return cached
+    stats = TextStats(doc.text, resolved)
+    doc.meta[STATS_KEY] = stats
+    return stats
+
+
+def strip_transient(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` without its transient keys (those starting with ``_``), for writers."""
+    return {k: v for k, v in meta.items() if not k.startswith("_")}
