@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -18,7 +19,7 @@ def test_cosine_warmup_then_decay_to_floor():
     assert s(60) == pytest.approx(0.1 + 0.9 * 0.5)  # half-way through the cosine
     assert s(110) == pytest.approx(0.1)
     values = [s(i) for i in range(10, 111)]
-    assert all(a >= b for a, b in zip(values, values[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(values))
 
 
 def test_rewarm_starts_from_previous_lr():
@@ -41,7 +42,7 @@ def test_wsd_stable_then_decay(shape):
     assert s(90) < 1.0
     assert s(100) == pytest.approx(0.05)
     values = [s(i) for i in range(80, 101)]
-    assert all(a >= b for a, b in zip(values, values[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(values))
     if shape == "1-sqrt":
         assert s(85) == pytest.approx(0.05 + 0.95 * (1 - math.sqrt(0.25)))
 
