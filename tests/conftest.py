@@ -17,8 +17,11 @@ def write_recipe(folder: Path, data: dict[str, Any], name: str = "recipe.yaml") 
     return path
 
 
-def tree_digest(root: Path, folders: tuple[str, ...] = ("curated", "quarantine", "dropped"),
-                files: tuple[str, ...] = ("ledger.json",)) -> dict[str, str]:
+def tree_digest(
+    root: Path,
+    folders: tuple[str, ...] = ("curated", "quarantine", "dropped"),
+    files: tuple[str, ...] = ("ledger.json",),
+) -> dict[str, str]:
     """sha256 of every output file under the given folders of a workdir (relative path -> digest)."""
     out = {}
     for folder in folders:

@@ -45,10 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _unavailable(name: str, exc: Exception):  # noqa: ANN202
+def _unavailable(name: str, exc: Exception):
     def run(args: argparse.Namespace) -> int:
-        raise MixkitError(f"command '{name}' cannot load: {exc}. Reinstall mixkit with its extras: "
-                          "pip install -e '.[all]'")
+        raise MixkitError(
+            f"command '{name}' cannot load: {exc}. Reinstall mixkit with its extras: pip install -e '.[all]'"
+        )
 
     return run
 

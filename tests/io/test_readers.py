@@ -15,8 +15,9 @@ from mixkit.recipe.schema import SourceConfig
 
 
 def _read_all(src: SourceConfig, base, shard_size=1 << 20):
-    opts = ReadOptions(source=src.name, channel=src.channel, text_field=src.text_field, id_field=src.id_field,
-                       base=str(base))
+    opts = ReadOptions(
+        source=src.name, channel=src.channel, text_field=src.text_field, id_field=src.id_field, base=str(base)
+    )
     shards = plan_shards(src, base, shard_size)
     items = [item for shard in shards for item in read_shard(shard, opts)]
     return shards, items
@@ -37,7 +38,9 @@ def test_truncated_zst_quarantines_the_break(tmp_path):
 
     rng = random.Random(0)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
-    lines = b"".join(json.dumps({"text": " ".join(rng.choices(words, k=60))}).encode() + b"\n" for i in range(4000))
+    lines = b"".join(
+        json.dumps({"text": " ".join(rng.choices(words, k=60))}).encode() + b"\n" for i in range(4000)
+    )
     blob = zstandard.ZstdCompressor().compress(lines)  # several 128 KB blocks: the cut leaves whole blocks
     (tmp_path / "cut.jsonl.zst").write_bytes(blob[: len(blob) // 2])
     _, items = _read_all(SourceConfig(name="z", path="*.zst", channel="en"), tmp_path)
@@ -86,7 +89,9 @@ def test_html_main_text_extraction(tmp_path):
     <p>Brewing temperature matters: water at about 80 degrees Celsius keeps the taste gentle.</p></article>
     <footer>Copyright 2024. All rights reserved.</footer></body></html>"""
     (tmp_path / "tea.html").write_text(page, encoding="utf-8")
-    (tmp_path / "gbk.html").write_bytes("<html><body><p>绿茶是中国的传统饮品，历史悠久。</p></body></html>".encode("gbk"))
+    (tmp_path / "gbk.html").write_bytes(
+        "<html><body><p>绿茶是中国的传统饮品，历史悠久。</p></body></html>".encode("gbk")
+    )
     _, items = _read_all(SourceConfig(name="web", path="*.html", channel="en"), tmp_path)
     by_id = {d.id: d for d in items}
     tea = by_id["web/tea.html"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -17,7 +18,10 @@ def corpus(tmp_path):
     data.mkdir()
     with open(data / "big.jsonl", "w", encoding="utf-8") as fh:
         for i in range(3000):
-            fh.write(json.dumps({"id": f"d{i}", "text": f"Document {i}. " + "alpha beta gamma " * (i % 50 + 1)}) + "\n")
+            fh.write(
+                json.dumps({"id": f"d{i}", "text": f"Document {i}. " + "alpha beta gamma " * (i % 50 + 1)})
+                + "\n"
+            )
     with open(data / "small.jsonl", "w", encoding="utf-8") as fh:
         for i in range(50):
             fh.write(json.dumps({"text": f"small {i} 中文 文本"}, ensure_ascii=False) + "\n")
@@ -26,11 +30,19 @@ def corpus(tmp_path):
 
 
 def _recipe(folder, recipe_file, workdir, workers):
-    return load_recipe(recipe_file(folder, {
-        "name": "det", "workdir": workdir, "seed": 7,
-        "sources": [{"name": "web", "path": "data/*.jsonl", "channel": "en", "id_field": "id"}],
-        "curate": {"workers": workers, "shard_size": "64KB", "steps": []},
-    }, name=f"{workdir}.yaml"))
+    return load_recipe(
+        recipe_file(
+            folder,
+            {
+                "name": "det",
+                "workdir": workdir,
+                "seed": 7,
+                "sources": [{"name": "web", "path": "data/*.jsonl", "channel": "en", "id_field": "id"}],
+                "curate": {"workers": workers, "shard_size": "64KB", "steps": []},
+            },
+            name=f"{workdir}.yaml",
+        )
+    )
 
 
 def test_big_file_is_split_into_line_aligned_shards(corpus, recipe_file):
@@ -38,7 +50,7 @@ def test_big_file_is_split_into_line_aligned_shards(corpus, recipe_file):
     big = [t.shard for t in tasks if t.shard.path.endswith("big.jsonl")]
     assert len(big) > 4
     content = (corpus / "data" / "big.jsonl").read_bytes()
-    for a, b in zip(big, big[1:], strict=False):
+    for a, b in itertools.pairwise(big):
         assert a.end == b.start and content[b.start - 1 : b.start] == b"\n"
         assert b.first_line == content[: b.start].count(b"\n") + 1
 

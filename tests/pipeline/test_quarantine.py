@@ -37,14 +37,20 @@ def messy_corpus(tmp_path):
 
 
 def test_bad_records_are_quarantined_and_ledger_balances(messy_corpus, recipe_file):
-    path = recipe_file(messy_corpus, {
-        "name": "messy", "workdir": "out",
-        "sources": [{"name": "web", "path": "data/*", "channel": "en"}],
-        "curate": {"workers": 1, "steps": []},
-    })
+    path = recipe_file(
+        messy_corpus,
+        {
+            "name": "messy",
+            "workdir": "out",
+            "sources": [{"name": "web", "path": "data/*", "channel": "en"}],
+            "curate": {"workers": 1, "steps": []},
+        },
+    )
     ledger = run_curate(load_recipe(path))
     qdir = messy_corpus / "out" / "quarantine"
-    entries = [orjson.loads(line) for f in sorted(qdir.glob("*.jsonl")) for line in f.read_bytes().splitlines()]
+    entries = [
+        orjson.loads(line) for f in sorted(qdir.glob("*.jsonl")) for line in f.read_bytes().splitlines()
+    ]
     by_line = {(e["file"], e["line"]): e for e in entries}
     expected = {
         ("data/mixed.jsonl", 2): "malformed_json",

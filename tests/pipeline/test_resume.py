@@ -17,15 +17,23 @@ def _write_corpus(folder):
     data.mkdir()
     with open(data / "big.jsonl", "w", encoding="utf-8") as fh:
         for i in range(20000):
-            fh.write(json.dumps({"id": f"d{i}", "text": f"Record {i}: " + "lorem ipsum dolor sit amet " * 8}) + "\n")
+            fh.write(
+                json.dumps({"id": f"d{i}", "text": f"Record {i}: " + "lorem ipsum dolor sit amet " * 8})
+                + "\n"
+            )
 
 
 def _recipe(folder, recipe_file, workdir):
-    return recipe_file(folder, {
-        "name": "resume", "workdir": workdir,
-        "sources": [{"name": "web", "path": "data/*.jsonl", "channel": "en", "id_field": "id"}],
-        "curate": {"workers": 1, "shard_size": "256KB", "steps": []},
-    }, name=f"{workdir}.yaml")
+    return recipe_file(
+        folder,
+        {
+            "name": "resume",
+            "workdir": workdir,
+            "sources": [{"name": "web", "path": "data/*.jsonl", "channel": "en", "id_field": "id"}],
+            "curate": {"workers": 1, "shard_size": "256KB", "steps": []},
+        },
+        name=f"{workdir}.yaml",
+    )
 
 
 def _mixkit(*args):
@@ -38,7 +46,9 @@ def test_kill_9_then_resume_is_byte_identical(tmp_path, recipe_file):
     clean = _recipe(tmp_path, recipe_file, "clean")
     env = {**os.environ, "MIXKIT_SHARD_DELAY": "0.4"}  # test hook: sleep per shard so the kill lands mid-run
 
-    proc = subprocess.Popen(_mixkit("curate", str(killed)), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        _mixkit("curate", str(killed)), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     markers = tmp_path / "killed" / "markers" / "curate"
     deadline = time.time() + 60
     while time.time() < deadline and len(list(markers.glob("*.done"))) < 3:

@@ -10,7 +10,9 @@ HELP = "build an embedded example corpus (offline, deterministic, cached)"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", choices=["quickstart"], help="which example corpus")
-    p.add_argument("--out", default=None, help="output folder (default: examples/quickstart next to the recipe)")
+    p.add_argument(
+        "--out", default=None, help="output folder (default: examples/quickstart next to the recipe)"
+    )
     p.add_argument("--force", action="store_true", help="rebuild even if an up-to-date build exists")
 
 

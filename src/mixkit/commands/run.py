@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "run every stage the recipe declares, in order, skipping stages whose inputs and settings did not change"
+HELP = (
+    "run every stage the recipe declares, in order, skipping stages whose inputs and settings did not change"
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -22,5 +22,7 @@ def main(args: argparse.Namespace) -> int:
         for issue in issues:
             log.error("  - %s", issue)
         return 1
-    log.info("%s: ok (%d sources, channels: %s)", args.recipe, len(recipe.sources), ", ".join(recipe.channels))
+    log.info(
+        "%s: ok (%d sources, channels: %s)", args.recipe, len(recipe.sources), ", ".join(recipe.channels)
+    )
     return 0

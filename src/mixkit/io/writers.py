@@ -36,13 +36,17 @@ def meta_json(meta: dict[str, Any]) -> str:
 class ParquetDocWriter:
     """Streams documents into one Parquet file, written to a temporary path and renamed on ``close``."""
 
-    def __init__(self, path: str | Path, schema: pa.Schema = DOC_SCHEMA, rows_per_group: int = ROW_GROUP_ROWS):
+    def __init__(
+        self, path: str | Path, schema: pa.Schema = DOC_SCHEMA, rows_per_group: int = ROW_GROUP_ROWS
+    ):
         self.path = Path(path)
         self.schema = schema
         self.rows_per_group = rows_per_group
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
-        self._writer = pq.ParquetWriter(self._tmp, schema, compression="zstd", use_dictionary=["channel", "source"])
+        self._writer = pq.ParquetWriter(
+            self._tmp, schema, compression="zstd", use_dictionary=["channel", "source"]
+        )
         self._buffer: dict[str, list[Any]] = {name: [] for name in schema.names}
         self.rows = 0
 
@@ -65,7 +69,9 @@ class ParquetDocWriter:
 
     def _flush(self) -> None:
         if self._buffer["id"]:
-            self._writer.write_table(pa.table(self._buffer, schema=self.schema), row_group_size=self.rows_per_group)
+            self._writer.write_table(
+                pa.table(self._buffer, schema=self.schema), row_group_size=self.rows_per_group
+            )
             self._buffer = {name: [] for name in self.schema.names}
 
     def close(self) -> None:
@@ -87,8 +93,17 @@ def write_jsonl(path: str | Path, docs: Iterable[Document]) -> int:
     n = 0
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         for doc in docs:
-            fh.write(dumps({"id": doc.id, "text": doc.text, "channel": doc.channel, "source": doc.source,
-                            "meta": {k: v for k, v in doc.meta.items() if not k.startswith("_")}}))
+            fh.write(
+                dumps(
+                    {
+                        "id": doc.id,
+                        "text": doc.text,
+                        "channel": doc.channel,
+                        "source": doc.source,
+                        "meta": {k: v for k, v in doc.meta.items() if not k.startswith("_")},
+                    }
+                )
+            )
             fh.write(b"\n")
             n += 1
     return n
@@ -102,5 +117,10 @@ def read_docs(path: str | Path, batch_size: int = 1024) -> Iterable[Document]:
     for batch in pf.iter_batches(batch_size=batch_size, columns=["id", "text", "channel", "source", "meta"]):
         cols = batch.to_pydict()
         for i in range(batch.num_rows):
-            yield Document(cols["id"][i], cols["text"][i], cols["channel"][i], cols["source"][i],
-                           orjson.loads(cols["meta"][i]) if cols["meta"][i] else {})
+            yield Document(
+                cols["id"][i],
+                cols["text"][i],
+                cols["channel"][i],
+                cols["source"][i],
+                orjson.loads(cols["meta"][i]) if cols["meta"][i] else {},
+            )

@@ -92,13 +92,13 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
     ctx = ShardContext(seed=task.seed, shard_id=shard.id, workdir=task.workdir)
     ctx.keep_dropped = task.write_dropped
     steps = _steps_for(task.steps)
-    quarantine: list[Quarantined] = []
+    quarantine = _QuarantineWriter(wd.quarantine / f"{shard.id}.jsonl")
     read_count = [0]
 
     def documents() -> Iterator[Document]:
         for item in read_shard(shard, task.options):
             if isinstance(item, Quarantined):
-                quarantine.append(item)
+                quarantine.write(item)
             else:
                 read_count[0] += 1
                 yield item
@@ -115,7 +115,9 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
 
     out_path = wd.curated / task.options.channel / f"{shard.id}.parquet"
     writer = ParquetDocWriter(out_path)
-    dropped_writer = ParquetDocWriter(wd.dropped / f"{shard.id}.parquet", DROPPED_SCHEMA) if task.write_dropped else None
+    dropped_writer = (
+        ParquetDocWriter(wd.dropped / f"{shard.id}.parquet", DROPPED_SCHEMA) if task.write_dropped else None
+    )
     kept_docs: list[Document] | None = [] if task.write_jsonl else None
     t_start = time.perf_counter()
     try:
@@ -130,6 +132,7 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
         writer.abort()
         if dropped_writer:
             dropped_writer.abort()
+        quarantine.abort()
         raise
     writer.close()
     if dropped_writer:
@@ -138,13 +141,7 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
         write_jsonl(out_path.with_suffix(".jsonl"), kept_docs)
     elapsed = time.perf_counter() - t_start
 
-    q_path = wd.quarantine / f"{shard.id}.jsonl"
-    if quarantine:
-        with atomic_open(q_path) as fh:
-            for q in quarantine:
-                fh.write(dumps(q.to_dict()) + b"\n")
-    else:
-        q_path.unlink(missing_ok=True)
+    quarantine.close()
 
     step_stats: dict[str, Any] = {}
     previous_in, previous_time = read_count[0], 0.0
@@ -154,17 +151,19 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
         st.seconds = max(0.0, box[0] - previous_time)
         previous_in, previous_time = cnt[0], box[0]
         step_stats[step.name] = st.to_dict()
-    q_reasons: dict[str, int] = {}
-    for q in quarantine:
-        q_reasons[q.reason] = q_reasons.get(q.reason, 0) + 1
-    dropped = {name: dict(sorted(ctx.stats[name].dropped.items())) for name in step_stats if ctx.stats[name].dropped}
+    q_reasons = quarantine.reasons
+    dropped = {
+        name: dict(sorted(ctx.stats[name].dropped.items())) for name in step_stats if ctx.stats[name].dropped
+    }
     stats = {
         "stage": "curate",
         "shard": shard.id,
         "source": shard.source,
         "channel": task.options.channel,
-        "file": os.path.relpath(shard.path, task.options.base) if not shard.path.startswith("..") else shard.path,
-        "input": read_count[0] + len(quarantine),
+        "file": os.path.relpath(shard.path, task.options.base)
+        if not shard.path.startswith("..")
+        else shard.path,
+        "input": read_count[0] + quarantine.count,
         "kept": writer.rows,
         "quarantined": dict(sorted(q_reasons.items())),
         "dropped": dropped,
@@ -178,6 +177,36 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
     return stats
 
 
+class _QuarantineWriter:
+    """Streams quarantine entries of one shard to JSONL (written atomically; no file when there are none)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self.reasons: dict[str, int] = {}
+        self._ctx: Any = None
+        self._fh: Any = None
+
+    def write(self, item: Quarantined) -> None:
+        if self._fh is None:
+            self._ctx = atomic_open(self.path)
+            self._fh = self._ctx.__enter__()
+        self._fh.write(dumps(item.to_dict()) + b"\n")
+        self.count += 1
+        self.reasons[item.reason] = self.reasons.get(item.reason, 0) + 1
+
+    def close(self) -> None:
+        if self._ctx is not None:
+            self._ctx.__exit__(None, None, None)
+        else:
+            self.path.unlink(missing_ok=True)
+        self.reasons = dict(sorted(self.reasons.items()))
+
+    def abort(self) -> None:
+        if self._ctx is not None:
+            self._ctx.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+
 def _drain_dropped(ctx: ShardContext, writer: ParquetDocWriter | None) -> None:
     if writer is not None:
         for step, reason, doc in ctx.dropped_docs:
@@ -185,7 +214,7 @@ def _drain_dropped(ctx: ShardContext, writer: ParquetDocWriter | None) -> None:
     ctx.dropped_docs.clear()
 
 
-def build_tasks(recipe) -> list[ShardTask]:  # noqa: ANN001 - Recipe
+def build_tasks(recipe) -> list[ShardTask]:
     """Plan the shards of every source and the task of each, in a deterministic order."""
     from mixkit.recipe.checks import step_entries
 
@@ -200,15 +229,31 @@ def build_tasks(recipe) -> list[ShardTask]:  # noqa: ANN001 - Recipe
                 file_sig: Any = [st.st_size, st.st_mtime_ns]
             except OSError:
                 file_sig = None
-            fp = fingerprint({
-                "v": __version__, "shard": shard.to_dict(), "file": file_sig,
-                "files": [[f, os.path.getsize(f)] for f in shard.files],
-                "opts": {k: getattr(opts, k) for k in opts.__dataclass_fields__ if k != "base"},
-                "steps": spec, "seed": recipe.seed, "dropped": recipe.curate.write_dropped,
-                "jsonl": recipe.curate.write_jsonl,
-            })
-            tasks.append(ShardTask(shard, opts, spec, str(wd.root), recipe.seed, recipe.curate.write_dropped,
-                                   recipe.curate.write_jsonl, fp))
+            fp = fingerprint(
+                {
+                    "v": __version__,
+                    "shard": shard.to_dict(),
+                    "file": file_sig,
+                    "files": [[f, os.path.getsize(f)] for f in shard.files],
+                    "opts": {k: getattr(opts, k) for k in opts.__dataclass_fields__ if k != "base"},
+                    "steps": spec,
+                    "seed": recipe.seed,
+                    "dropped": recipe.curate.write_dropped,
+                    "jsonl": recipe.curate.write_jsonl,
+                }
+            )
+            tasks.append(
+                ShardTask(
+                    shard,
+                    opts,
+                    spec,
+                    str(wd.root),
+                    recipe.seed,
+                    recipe.curate.write_dropped,
+                    recipe.curate.write_jsonl,
+                    fp,
+                )
+            )
     return tasks
 
 
@@ -230,7 +275,7 @@ def _remove_stale(wd: Workdir, tasks: list[ShardTask]) -> None:
                 path.unlink()
 
 
-def run_curate(recipe, workers: int | None = None) -> dict[str, Any]:  # noqa: ANN001 - Recipe
+def run_curate(recipe, workers: int | None = None) -> dict[str, Any]:
     """Run the curate stage of ``recipe`` and return the ledger (also written to ``<workdir>/ledger.json``)."""
     from mixkit.pipeline.ledger import build_ledger
 
@@ -239,12 +284,21 @@ def run_curate(recipe, workers: int | None = None) -> dict[str, Any]:  # noqa: A
     tasks = build_tasks(recipe)
     _remove_stale(wd, tasks)
     n_workers = workers or recipe.curate.workers
-    log.info("curate: %d sources, %d shards, %d worker(s) -> %s", len(recipe.sources), len(tasks), n_workers,
-             wd.curated)
+    log.info(
+        "curate: %d sources, %d shards, %d worker(s) -> %s",
+        len(recipe.sources),
+        len(tasks),
+        n_workers,
+        wd.curated,
+    )
     executor = make_executor(recipe.curate.executor, n_workers)
     results = executor.map(process_shard, tasks, description="curate")
     skipped = [r["shard"] for r in results if r.get("skipped")]
     if skipped:
-        log.info("resume: %d of %d shards were already finished and skipped: %s", len(skipped), len(results),
-                 ", ".join(skipped[:10]) + (" ..." if len(skipped) > 10 else ""))
+        log.info(
+            "resume: %d of %d shards were already finished and skipped: %s",
+            len(skipped),
+            len(results),
+            ", ".join(skipped[:10]) + (" ..." if len(skipped) > 10 else ""),
+        )
     return build_ledger(recipe)

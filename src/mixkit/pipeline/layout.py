@@ -27,7 +27,7 @@ class Workdir:
     has_dedup: bool = False
 
     @classmethod
-    def of(cls, recipe) -> Workdir:  # noqa: ANN001 - Recipe, imported lazily to keep layout dependency-free
+    def of(cls, recipe) -> Workdir:
         """The workdir of a recipe (``recipe.workdir``, default ``runs/<name>``, relative to the recipe file)."""
         return cls(recipe.workdir_path, has_dedup=bool(recipe.dedup and recipe.dedup.steps))
 

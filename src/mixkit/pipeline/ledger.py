@@ -34,7 +34,7 @@ def _load(folder: Path) -> list[dict[str, Any]]:
     return [orjson.loads(p.read_bytes()) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
 
 
-def build_ledger(recipe, write: bool = True, show: bool = True) -> dict[str, Any]:  # noqa: ANN001 - Recipe
+def build_ledger(recipe, write: bool = True, show: bool = True) -> dict[str, Any]:
     """Aggregate every stage's stats into the ledger, check that it balances, write and print it."""
     wd = Workdir.of(recipe)
     curate = _load(wd.stats("curate"))
@@ -80,8 +80,10 @@ def build_ledger(recipe, write: bool = True, show: bool = True) -> dict[str, Any
         for st in rows:
             ch = st["channel"]
             if st["input"] != prev.get(ch, 0):
-                problems.append(f"{stage}/{ch}: input {st['input']} != kept after {stages_run[-2]} "
-                                f"({prev.get(ch, 0)}); rerun `mixkit {stage}` on the current curated data")
+                problems.append(
+                    f"{stage}/{ch}: input {st['input']} != kept after {stages_run[-2]} "
+                    f"({prev.get(ch, 0)}); rerun `mixkit {stage}` on the current curated data"
+                )
             d = sum(sum(r.values()) for r in st.get("dropped", {}).values())
             channels.setdefault(ch, Counter()).update(dropped=d)
             for step, reasons in st.get("dropped", {}).items():
@@ -93,15 +95,23 @@ def build_ledger(recipe, write: bool = True, show: bool = True) -> dict[str, Any
     final = kept_after[stages_run[-1]] if stages_run else Counter()
     by_channel: dict[str, dict[str, int]] = {}
     for ch, c in channels.items():
-        row = {"input": c["input"], "kept": final.get(ch, 0), "dropped": c["dropped"], "quarantined": c["quarantined"]}
+        row = {
+            "input": c["input"],
+            "kept": final.get(ch, 0),
+            "dropped": c["dropped"],
+            "quarantined": c["quarantined"],
+        }
         if row["input"] != row["kept"] + row["dropped"] + row["quarantined"]:
-            problems.append(f"channel {ch}: input {row['input']} != kept {row['kept']} + dropped {row['dropped']} "
-                            f"+ quarantined {row['quarantined']}")
+            problems.append(
+                f"channel {ch}: input {row['input']} != kept {row['kept']} + dropped {row['dropped']} "
+                f"+ quarantined {row['quarantined']}"
+            )
         by_channel[ch] = row
     totals = {k: sum(r[k] for r in by_channel.values()) for k in ("input", "kept", "dropped", "quarantined")}
     ledger = {
         **totals,
-        "balanced": not problems and totals["input"] == totals["kept"] + totals["dropped"] + totals["quarantined"],
+        "balanced": not problems
+        and totals["input"] == totals["kept"] + totals["dropped"] + totals["quarantined"],
         "stages": stages_run,
         "by_channel": by_channel,
         "by_source": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
@@ -138,8 +148,13 @@ def print_ledger(ledger: dict[str, Any]) -> None:
             s.add_column(col, justify="left" if col in ("step", "top reasons") else "right")
         for name, st in ledger["by_step"].items():
             top = sorted(st["dropped"].items(), key=lambda kv: -kv[1])[:3]
-            s.add_row(name, f"{st['docs_in']:,}", f"{st['docs_out']:,}", f"{sum(st['dropped'].values()):,}",
-                      ", ".join(f"{r} {n:,}" for r, n in top))
+            s.add_row(
+                name,
+                f"{st['docs_in']:,}",
+                f"{st['docs_out']:,}",
+                f"{sum(st['dropped'].values()):,}",
+                ", ".join(f"{r} {n:,}" for r, n in top),
+            )
         console.print(s)
     if ledger["by_reason"]["quarantined"]:
         q = Table(title="quarantine", title_justify="left")
@@ -149,5 +164,7 @@ def print_ledger(ledger: dict[str, Any]) -> None:
             q.add_row(reason, f"{n:,}")
         console.print(q)
     status = "balanced" if ledger["balanced"] else "NOT balanced"
-    console.print(f"input {ledger['input']:,} = kept {ledger['kept']:,} + dropped {ledger['dropped']:,} + "
-                  f"quarantined {ledger['quarantined']:,}: {status}")
+    console.print(
+        f"input {ledger['input']:,} = kept {ledger['kept']:,} + dropped {ledger['dropped']:,} + "
+        f"quarantined {ledger['quarantined']:,}: {status}"
+    )

@@ -36,8 +36,13 @@ def _call(target: str, recipe: Any, **kwargs: Any) -> Any:
 
 def _stage_settings(recipe: Any, stage: str) -> Any:
     data = recipe.model_dump(mode="json")
-    keep = {"curate": ["sources", "curate", "seed"], "dedup": ["dedup", "seed"],
-            "pack": ["tokenizer", "pack", "seed"], "mix": ["mix", "seed"], "train": ["train", "seed"]}[stage]
+    keep = {
+        "curate": ["sources", "curate", "seed"],
+        "dedup": ["dedup", "seed"],
+        "pack": ["tokenizer", "pack", "seed"],
+        "mix": ["mix", "seed"],
+        "train": ["train", "seed"],
+    }[stage]
     return {k: data.get(k) for k in keep}
 
 
@@ -62,8 +67,15 @@ def run_recipe(path: str | Path, workers: int | None = None, force: bool = False
         if not declared(recipe):
             continue
         inputs = _curate_inputs(recipe) if stage == "curate" else None
-        fp = fingerprint({"v": __version__, "stage": stage, "settings": _stage_settings(recipe, stage),
-                          "upstream": upstream, "inputs": inputs})
+        fp = fingerprint(
+            {
+                "v": __version__,
+                "stage": stage,
+                "settings": _stage_settings(recipe, stage),
+                "upstream": upstream,
+                "inputs": inputs,
+            }
+        )
         marker = wd.markers("stages") / f"{stage}.json"
         if not force and marker.exists() and orjson.loads(marker.read_bytes()).get("fingerprint") == fp:
             log.info("%s: up to date (fingerprint %s), skipped", stage, fp)

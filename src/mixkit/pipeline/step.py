@@ -53,7 +53,9 @@ class ShardContext:
         self.shard_id = shard_id
         self.workdir = workdir
         self.stats: dict[str, StepStats] = defaultdict(StepStats)
-        self.dropped_docs: list[tuple[str, str, Document]] = []  # (step, reason, doc), written by the executor
+        self.dropped_docs: list[
+            tuple[str, str, Document]
+        ] = []  # (step, reason, doc), written by the executor
         self.keep_dropped = True
 
     def drop(self, doc: Document, step: str, reason: str) -> None:
@@ -85,7 +87,7 @@ class Step(ABC):
         self.params = params
         self._ready = False
 
-    def setup(self) -> None:
+    def setup(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Prepare per-process state (models, compiled patterns). Called lazily, once per process."""
 
     def ensure_setup(self) -> None:

@@ -19,7 +19,7 @@ def step_entries(entries: list[Any]) -> list[tuple[str, dict[str, Any]]]:
         if isinstance(entry, str):
             out.append((entry, {}))
         else:
-            (name, params), = entry.items()
+            ((name, params),) = entry.items()
             out.append((name, params or {}))
     return out
 
@@ -33,7 +33,9 @@ def _check_step_list(entries: Any, kind: str, where: str) -> list[str]:
     for i, entry in enumerate(entries):
         loc = f"{where}[{i}]"
         if isinstance(entry, dict) and len(entry) != 1:
-            issues.append(f"{loc}: a step is one key (its name) mapping to its parameters, got keys {list(entry)}")
+            issues.append(
+                f"{loc}: a step is one key (its name) mapping to its parameters, got keys {list(entry)}"
+            )
             continue
         if not isinstance(entry, str | dict):
             issues.append(f"{loc}: a step is a name or {{name: {{params}}}}, got {type(entry).__name__}")
@@ -45,8 +47,10 @@ def _check_step_list(entries: Any, kind: str, where: str) -> list[str]:
             issues.append(f"{loc}: {exc}")
             continue
         except ImportError as exc:
-            issues.append(f"{loc}: step '{name}' cannot load ({exc}); install mixkit with its extras: "
-                          "pip install 'mixkit[all]'")
+            issues.append(
+                f"{loc}: step '{name}' cannot load ({exc}); install mixkit with its extras: "
+                "pip install 'mixkit[all]'"
+            )
             continue
         if params is not None and not isinstance(params, dict):
             issues.append(f"{loc}.{name}: parameters must be a mapping, got {type(params).__name__}")
@@ -98,6 +102,10 @@ def raw_checks(data: dict[str, Any], base: Path, *, check_inputs: bool = True) -
     if check_inputs and isinstance(sources, list):
         for i, src in enumerate(sources):
             if isinstance(src, dict) and isinstance(src.get("path"), str | list):
-                paths = [src["path"]] if isinstance(src["path"], str) else [p for p in src["path"] if isinstance(p, str)]
+                paths = (
+                    [src["path"]]
+                    if isinstance(src["path"], str)
+                    else [p for p in src["path"] if isinstance(p, str)]
+                )
                 issues += _missing_inputs(str(src.get("name", i)), paths, base, f"sources[{i}].path")
     return issues

@@ -89,7 +89,9 @@ class Recipe(StrictModel):
     sources: list[SourceConfig] = Field(min_length=1)
     curate: CurateConfig = Field(default_factory=CurateConfig)
     dedup: DedupConfig | None = None
-    tokenizer: str | None = Field(default=None, description="local HF tokenizer folder, tokenizer.json or hub id")
+    tokenizer: str | None = Field(
+        default=None, description="local HF tokenizer folder, tokenizer.json or hub id"
+    )
     mix: MixConfig | None = None
     pack: PackConfig | None = None
     train: TrainConfig | None = None
