@@ -17,7 +17,12 @@ _TARGETS: dict[str, dict[str, str]] = {
         "select": "mixkit.curate.select:Select",
     },
     # Global passes of the `dedup:` section (exact, minhash, lines, decontaminate).
-    "dedup": {},
+    "dedup": {
+        "decontaminate": "mixkit.decontam.decontaminate:Decontaminate",
+        "exact": "mixkit.dedup.exact:Exact",
+        "lines": "mixkit.dedup.lines:Lines",
+        "minhash": "mixkit.dedup.minhash:MinHash",
+    },
     # Dynamic reweighting methods of `train.reweight`.
     "reweight": {"doremi": "mixkit.train.reweight:DoReMi", "ppl_trend": "mixkit.train.reweight:PplTrend"},
     # Model merge methods.
