@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "data": "data",
     "report": "report",
     "plan": "plan",
+    "train": "train",
 }
 
 log = logging.getLogger("mixkit")
