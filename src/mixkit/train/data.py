@@ -29,8 +29,8 @@ class TrainStream(Protocol):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]: ...
 
-    def weights(self) -> dict[str, float]:
-        """Current target weights per channel (fractions of tokens)."""
+    def weights_at(self, position: int) -> dict[str, float]:
+        """Target weights per channel (fractions of tokens) in effect at ``position``."""
         ...
 
     def reweight(self, weights: dict[str, float], position: int) -> None:

@@ -423,7 +423,7 @@ def _train(
                 "kind": "start",
                 "step": 0,
                 "channels": channels,
-                "weights": _weights(stream),
+                "weights": _weights(stream, state.position),
                 "seed": seed,
                 "world_size": accelerator.num_processes,
             }
@@ -520,7 +520,7 @@ def _train(
         if is_rw and reweighter is not None:
             _, per, _ = _window(state.rw_acc, channels)
             state.rw_acc[:] = 0
-            old = _weights(stream)
+            old = _weights(stream, state.position)
             new = reweighter.update(per, old, state.step)
             if new is not None:
                 stream.reweight(new, state.position)
@@ -585,8 +585,12 @@ def _train(
     }
 
 
-def _weights(stream: Any) -> dict[str, float]:
-    w = stream.weights() if callable(getattr(stream, "weights", None)) else getattr(stream, "weights", {})
+def _weights(stream: Any, position: int) -> dict[str, float]:
+    """The stream's current target weights per channel (at ``position`` when the stream has stages)."""
+    if callable(getattr(stream, "weights_at", None)):
+        w = stream.weights_at(position)
+    else:
+        w = stream.weights() if callable(getattr(stream, "weights", None)) else getattr(stream, "weights", {})
     return {c: float(v) for c, v in dict(w).items()}
 
 
