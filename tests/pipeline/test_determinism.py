@@ -62,3 +62,26 @@ def test_one_and_two_workers_identical(corpus, recipe_file):
     assert d1 == d2
     assert len([k for k in d1 if k.startswith("curated/")]) > 4
     assert l1["kept"] == l2["kept"] == 3050 and l1["quarantined"] == 1
+
+
+def test_optional_jsonl_copy_matches_parquet(corpus, recipe_file):
+    import orjson
+    import pyarrow.parquet as pq
+
+    recipe = load_recipe(
+        recipe_file(
+            corpus,
+            {
+                "name": "j",
+                "workdir": "wj",
+                "sources": [{"name": "web", "path": "data/small.jsonl", "channel": "en"}],
+                "curate": {"write_jsonl": True},
+            },
+            name="j.yaml",
+        )
+    )
+    run_curate(recipe)
+    pq_file = next((corpus / "wj" / "curated" / "en").glob("*.parquet"))
+    rows = [orjson.loads(line) for line in pq_file.with_suffix(".jsonl").read_bytes().splitlines()]
+    assert [r["text"] for r in rows] == pq.read_table(pq_file).column("text").to_pylist()
+    assert len(rows) == 50
