@@ -80,9 +80,7 @@ _INFIX_RE = re.compile(
 )
 # Abbreviations kept whole (their final period is part of the word), as English tokenizers do.
 _ABBREVIATIONS = frozenset(
-    "Mr. Mrs. Ms. Dr. Prof. St. Jr. Sr. Mt. Gen. Gov. Rep. Sen. Rev. Inc. Ltd. Co. co. Corp. Bros. vs. v.s. "
-    "e.g. E.g. i.e. I.e. a.m. p.m. Ph.D. D.C. U.S. N.Y. Jan. Feb. Mar. Apr. Jun. Jul. Aug. Sep. Sept. Oct. "
-    "Nov. Dec.".split()
+    ["Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "St.", "Jr.", "Sr.", "Mt.", "Gen.", "Gov.", "Rep.", "Sen.", "Rev.", "Inc.", "Ltd.", "Co.", "co.", "Corp.", "Bros.", "vs.", "v.s.", "e.g.", "E.g.", "i.e.", "I.e.", "a.m.", "p.m.", "Ph.D.", "D.C.", "U.S.", "N.Y.", "Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct.", "Nov.", "Dec."]
     + [f"{c}." for c in "abcdefghijklmnopqrstuvwxyz"]
 )
 _CHUNK_CACHE: dict[str, tuple[str, ...]] = {}
@@ -133,9 +131,8 @@ def _suffix_len(s: str, i: int, j: int) -> int:
         return 2
     if c in _SUFFIX_CHARS:
         return 1
-    if j - 1 > i and s[j - 2].isdigit():
-        if c == "+" or c in _CURRENCY:
-            return 1
+    if j - 1 > i and s[j - 2].isdigit() and (c == "+" or c in _CURRENCY):
+        return 1
     if c.isalpha() or c == "%":
         # a unit after a number: 10km, 5%
         for u_len in (4, 3, 2, 1):
@@ -396,7 +393,7 @@ class TextStats:
             return 0
         if len(words) <= _SMALL:
             # small documents: a Counter beats numpy's per-call overhead; most_common keeps first-seen on ties
-            gram, count = Counter(zip(*(words[i:] for i in range(n)))).most_common(1)[0]
+            gram, count = Counter(zip(*(words[i:] for i in range(n)), strict=False)).most_common(1)[0]
             return count * (sum(map(len, gram)) + n - 1)
         h = self.ngram_hashes(n)
         srt = np.sort(h)
@@ -427,7 +424,7 @@ class TextStats:
         if len(words) < n:
             return 0
         if len(words) <= _SMALL:
-            grams = list(zip(*(words[i:] for i in range(n))))
+            grams = list(zip(*(words[i:] for i in range(n)), strict=False))
             if len(set(grams)) == len(grams):
                 self.__dict__["_no_repeats_from"] = n
                 return 0
