@@ -14,7 +14,18 @@ from typing import Any
 _TARGETS: dict[str, dict[str, str]] = {
     # Per-document steps of the `curate:` section (filters, annotators, normalizers). Each is a pipeline.Step.
     "step": {
+        "c4": "mixkit.curate.heuristics:C4",
+        "fineweb": "mixkit.curate.heuristics:FineWeb",
+        "flagged_words": "mixkit.curate.words:FlaggedWords",
+        "gopher_quality": "mixkit.curate.heuristics:GopherQuality",
+        "gopher_repetition": "mixkit.curate.heuristics:GopherRepetition",
+        "language": "mixkit.curate.language:Language",
+        "normalize": "mixkit.curate.normalize:Normalize",
+        "perplexity": "mixkit.curate.perplexity:Perplexity",
+        "pii": "mixkit.curate.pii:PII",
+        "quality_classifier": "mixkit.curate.classifier:QualityClassifier",
         "select": "mixkit.curate.select:Select",
+        "url_filter": "mixkit.curate.words:URLFilter",
     },
     # Global passes of the `dedup:` section (exact, minhash, lines, decontaminate).
     "dedup": {
