@@ -1,14 +1,13 @@
-"""Fixtures for dedup tests: curated-format Parquet shards and minimal recipes in tmp_path."""
+"""Helpers for dedup tests: curated-format Parquet shards and minimal recipes in tmp_path."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from pydoc_data.topics import topics
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
-from pydoc_data.topics import topics
 
 from mixkit.recipe.schema import Recipe
 from mixkit.utils import dumps
@@ -19,7 +18,13 @@ SCHEMA = pa.schema([(c, pa.string()) for c in ("id", "text", "channel", "source"
 def write_curated(workdir: Path, channel: str, source: str, shard: int, docs: list[dict]) -> Path:
     """Write docs (dicts with id, text and optional meta) as a curated shard of the lead's format."""
     rows = [
-        {"id": d["id"], "text": d["text"], "channel": channel, "source": source, "meta": dumps(d.get("meta", {})).decode()}
+        {
+            "id": d["id"],
+            "text": d["text"],
+            "channel": channel,
+            "source": source,
+            "meta": dumps(d.get("meta", {})).decode(),
+        }
         for d in docs
     ]
     path = workdir / "curated" / channel / f"{source}-{shard:05d}.parquet"
@@ -41,13 +46,11 @@ def make_recipe(tmp_path: Path, steps: list, *, sources=("web",), channel="en", 
 
 
 def english_paragraphs(n: int, seed: int = 0, words: int = 120) -> list[str]:
-    """n distinct English passages cut from Python's pydoc topics (real prose)."""
-    text = " ".join(topics[k] for k in sorted(topics)).split()
-    starts = list(range(0, len(text) - words, words))  # disjoint windows: no accidental near-duplicates
-    if n > len(starts):
-        raise ValueError(f"at most {len(starts)} passages of {words} words")
-    random.Random(seed).shuffle(starts)
-    return [" ".join(text[s : s + words]) for s in starts[:n]]
+    """n English passages: words drawn at random from Python's pydoc topics (a real vocabulary and word
+    frequencies; unlike slices of the topics, which repeat paragraphs, two passages share no 5-gram)."""
+    vocab = " ".join(topics[k] for k in sorted(topics)).split()
+    rng = random.Random(seed)
+    return [" ".join(rng.choices(vocab, k=words)) for _ in range(n)]
 
 
 CHINESE = (
@@ -70,6 +73,9 @@ def chinese_passages(n: int, seed: int = 0, chars: int = 150) -> list[str]:
     return out
 
 
-@pytest.fixture
-def rng() -> random.Random:
-    return random.Random(1234)
+def mutate(text: str, rate: float, rng: random.Random, chars: bool = False) -> str:
+    """Replace a fraction ``rate`` of the words (or characters, for Chinese) with new ones."""
+    toks = list(text) if chars else text.split()
+    for i in rng.sample(range(len(toks)), int(round(rate * len(toks)))):
+        toks[i] = rng.choice("鱼鸟虫兽花草木石") if chars else f"w{rng.randrange(10**9)}"
+    return "".join(toks) if chars else " ".join(toks)

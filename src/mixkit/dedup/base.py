@@ -29,7 +29,9 @@ log = logging.getLogger("mixkit.dedup")
 COLUMNS = ["id", "text", "channel", "source", "meta"]
 SCHEMA = pa.schema([(c, pa.string()) for c in COLUMNS])
 DROPPED_SCHEMA = pa.schema([(c, pa.string()) for c in [*COLUMNS, "step", "reason"]])
-ROW_GROUP = 4096  # rows per Parquet row group of every file the dedup stage writes (fixed: byte-identical output)
+ROW_GROUP = (
+    4096  # rows per Parquet row group of every file the dedup stage writes (fixed: byte-identical output)
+)
 READ_BATCH = 4096  # rows per batch read from input files
 
 
@@ -159,7 +161,9 @@ def priority_order(files: list[Path], priority: list[str]) -> tuple[np.ndarray, 
     ranks = []
     for _, _, t in iter_batches(files, ["source"]):
         src = t.column("source").to_pylist()
-        ranks.append(np.fromiter((rank_of.get(s, len(priority)) for s in src), dtype=np.int64, count=len(src)))
+        ranks.append(
+            np.fromiter((rank_of.get(s, len(priority)) for s in src), dtype=np.int64, count=len(src))
+        )
     rank = np.concatenate(ranks) if ranks else np.zeros(0, np.int64)
     doc_of_pos = np.argsort(rank, kind="stable")
     pos_of_doc = np.empty_like(doc_of_pos)
@@ -170,8 +174,9 @@ def priority_order(files: list[Path], priority: list[str]) -> tuple[np.ndarray, 
 Decide = Callable[[pa.Table, int], tuple[np.ndarray, list[str | None] | None, pa.Table]]
 
 
-def apply_decisions(files_in: list[Path], files_out: list[Path], step: str, ctx: PassContext, decide: Decide,
-                    stats: StepStats) -> None:
+def apply_decisions(
+    files_in: list[Path], files_out: list[Path], step: str, ctx: PassContext, decide: Decide, stats: StepStats
+) -> None:
     """Stream every input file once, ask ``decide(table, first_row)`` for (keep mask, drop reason per row or
     None, possibly rewritten table), write kept rows to the matching output file and dropped rows to the sink."""
     writers: dict[int, RowWriter] = {}
@@ -198,7 +203,9 @@ def apply_decisions(files_in: list[Path], files_out: list[Path], step: str, ctx:
         raise
 
 
-def update_meta(metas: list[str | None], rows: np.ndarray, updates: Callable[[int], dict[str, Any]]) -> list[str | None]:
+def update_meta(
+    metas: list[str | None], rows: np.ndarray, updates: Callable[[int], dict[str, Any]]
+) -> list[str | None]:
     """Return ``metas`` with ``updates(i)`` merged into the JSON object of each row ``i`` in ``rows``."""
     out = list(metas)
     for i in rows:
@@ -224,7 +231,13 @@ class GlobalPass(Step):
             root = Path(tmp)
             src = root / "in.parquet"
             rows = [
-                {"id": d.id, "text": d.text, "channel": d.channel, "source": d.source, "meta": dumps(d.meta).decode()}
+                {
+                    "id": d.id,
+                    "text": d.text,
+                    "channel": d.channel,
+                    "source": d.source,
+                    "meta": dumps(d.meta).decode(),
+                }
                 for d in docs
             ]
             pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), src)
@@ -234,8 +247,13 @@ class GlobalPass(Step):
             sink.close()
             if (root / "dropped.parquet").exists():
                 for r in pq.read_table(root / "dropped.parquet").to_pylist():
-                    ctx.drop(Document(r["id"], r["text"], r["channel"], r["source"], loads(r["meta"])),
-                             self.name, r["reason"])
+                    ctx.drop(
+                        Document(r["id"], r["text"], r["channel"], r["source"], loads(r["meta"])),
+                        self.name,
+                        r["reason"],
+                    )
             ctx.stats[self.name] = stats  # the pass's own counters (replace what ctx.drop added)
             for r in pq.read_table(root / "out.parquet").to_pylist():
-                yield Document(r["id"], r["text"], r["channel"], r["source"], loads(r["meta"]) if r["meta"] else {})
+                yield Document(
+                    r["id"], r["text"], r["channel"], r["source"], loads(r["meta"]) if r["meta"] else {}
+                )

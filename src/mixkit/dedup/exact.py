@@ -42,7 +42,9 @@ def normalize_url(url: str) -> str:
 def text_hashes(texts: list[str], normalize: bool = True) -> np.ndarray:
     """xxh3-64 of each (normalised) text."""
     f = normalize_text if normalize else (lambda t: t)
-    return np.fromiter((xxhash.xxh3_64_intdigest(f(t or "").encode()) for t in texts), dtype=np.uint64, count=len(texts))
+    return np.fromiter(
+        (xxhash.xxh3_64_intdigest(f(t or "").encode()) for t in texts), dtype=np.uint64, count=len(texts)
+    )
 
 
 def first_by_priority(h: np.ndarray, pos: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
@@ -70,8 +72,12 @@ class ExactParams(StepParams):
     """Parameters of the ``exact`` dedup step."""
 
     normalize: bool = Field(default=True, description="lowercase and collapse whitespace before hashing")
-    url_field: str | None = Field(default=None, description="meta key holding a URL; equal URLs are duplicates too")
-    priority: list[str] = Field(default_factory=list, description="sources to keep first, most preferred first")
+    url_field: str | None = Field(
+        default=None, description="meta key holding a URL; equal URLs are duplicates too"
+    )
+    priority: list[str] = Field(
+        default_factory=list, description="sources to keep first, most preferred first"
+    )
 
 
 class Exact(GlobalPass):
@@ -92,7 +98,11 @@ class Exact(GlobalPass):
                 for m in t.column("meta").to_pylist():
                     u = (loads(m) if m else {}).get(p.url_field)
                     urls.append(normalize_url(u) if isinstance(u, str) and u.strip() else None)
-                uh.append(np.fromiter((xxhash.xxh3_64_intdigest((u or "").encode()) for u in urls), np.uint64, len(urls)))
+                uh.append(
+                    np.fromiter(
+                        (xxhash.xxh3_64_intdigest((u or "").encode()) for u in urls), np.uint64, len(urls)
+                    )
+                )
                 has_url.append(np.array([u is not None for u in urls], dtype=bool))
         h = np.concatenate(th) if th else np.zeros(0, np.uint64)
         _, pos = priority_order(files_in, p.priority)
@@ -114,8 +124,10 @@ class Exact(GlobalPass):
         def decide(t: pa.Table, start: int):
             sl = slice(start, start + t.num_rows)
             keep = ~(dup_text[sl] | dup_url[sl])
-            reasons = [None if k else ("duplicate_url" if du else "exact_duplicate")
-                       for k, du in zip(keep, dup_url[sl], strict=True)]
+            reasons = [
+                None if k else ("duplicate_url" if du else "exact_duplicate")
+                for k, du in zip(keep, dup_url[sl], strict=True)
+            ]
             return keep, reasons, t
 
         apply_decisions(files_in, files_out, self.name, ctx, decide, stats)
@@ -125,7 +137,11 @@ class Exact(GlobalPass):
             if dest.exists():
                 shutil.rmtree(dest)
             dest.mkdir(parents=True)
-            old = np.load(base_in / "text.npy") if base_in is not None and (base_in / "text.npy").exists() else None
+            old = (
+                np.load(base_in / "text.npy")
+                if base_in is not None and (base_in / "text.npy").exists()
+                else None
+            )
             np.save(dest / "text.npy", np.unique(h if old is None else np.concatenate((old, h))))
             if p.url_field:
                 urls = u[valid]

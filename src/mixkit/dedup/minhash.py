@@ -58,8 +58,9 @@ _ROW_MULT |= U64(1)
 # signatures
 
 
-def signatures(texts: list[str], spec: ShingleSpec, num_perm: int, seed: int = 0,
-               keep_shingles: bool = False) -> tuple[np.ndarray, list[np.ndarray] | None]:
+def signatures(
+    texts: list[str], spec: ShingleSpec, num_perm: int, seed: int = 0, keep_shingles: bool = False
+) -> tuple[np.ndarray, list[np.ndarray] | None]:
     """MinHash signatures (uint32, shape [len(texts), num_perm]) by densified one-permutation hashing.
 
     A document without any shingle gets an all-EMPTY signature (callers exclude it from LSH). With
@@ -100,7 +101,9 @@ def _densify(sig: np.ndarray, seed: int) -> None:
     while len(d):
         attempt += 1
         with np.errstate(over="ignore"):
-            key = j.astype(np.uint64) * U64(0x100000001B3) + U64(attempt) * U64(0x9E3779B97F4A7C15) + U64(seed)
+            key = (
+                j.astype(np.uint64) * U64(0x100000001B3) + U64(attempt) * U64(0x9E3779B97F4A7C15) + U64(seed)
+            )
             c = (splitmix64(key) % U64(k)).astype(np.int64)
         val = orig[d, c]
         ok = val != EMPTY
@@ -130,8 +133,15 @@ def detect_probability(j: float | np.ndarray, bands: int, rows: int) -> float | 
     return 1.0 - (1.0 - np.asarray(j, dtype=float) ** rows) ** bands
 
 
-def choose_bands(threshold: float, num_perm: int, *, verify: bool, min_detect: float = 0.995,
-                 fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
+def choose_bands(
+    threshold: float,
+    num_perm: int,
+    *,
+    verify: bool,
+    min_detect: float = 0.995,
+    fp_weight: float = 0.5,
+    fn_weight: float = 0.5,
+) -> tuple[int, int]:
     """Pick bands x rows (bands * rows <= num_perm).
 
     Without verification: minimise fp_weight * (area under P below the threshold) + fn_weight * (area above P
@@ -164,7 +174,9 @@ def choose_bands(threshold: float, num_perm: int, *, verify: bool, min_detect: f
     return chosen[1], chosen[2]
 
 
-def s_curve(bands: int, rows: int, points: tuple[float, ...] = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)) -> dict:
+def s_curve(
+    bands: int, rows: int, points: tuple[float, ...] = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+) -> dict:
     """P(detect) at a few Jaccard similarities, for logs and stats."""
     return {f"{j:.2f}": round(float(detect_probability(j, bands, rows)), 4) for j in points}
 
@@ -179,7 +191,9 @@ class ShingleStore:
 
     def __init__(self, folder: Path, cache: int = 4096) -> None:
         self.folder = folder
-        self.starts = np.array(sorted(int(p.name.split(".")[0]) for p in folder.glob("*.off.npy")), dtype=np.int64)
+        self.starts = np.array(
+            sorted(int(p.name.split(".")[0]) for p in folder.glob("*.off.npy")), dtype=np.int64
+        )
         self._maps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._sets: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache = cache
@@ -231,15 +245,21 @@ class MinHashParams(StepParams):
     bands: int | None = Field(default=None, ge=1, description="force the number of LSH bands")
     rows: int | None = Field(default=None, ge=1, description="force the rows per band")
     verify: bool = Field(default=True, description="check candidates by exact Jaccard of their shingle sets")
-    min_detect: float = Field(default=0.995, gt=0.0, lt=1.0,
-                              description="with verify: P(candidate) at the threshold the bands must reach")
+    min_detect: float = Field(
+        default=0.995,
+        gt=0.0,
+        lt=1.0,
+        description="with verify: P(candidate) at the threshold the bands must reach",
+    )
     fp_weight: float = Field(default=0.5, ge=0.0, description="without verify: weight of false positives")
     fn_weight: float = Field(default=0.5, ge=0.0, description="without verify: weight of false negatives")
     shingle: Literal["auto", "words", "chars"] = "auto"
     ngram_words: int = Field(default=5, ge=1, le=16, description="words per shingle (space-separated text)")
     ngram_chars: int = Field(default=5, ge=1, le=16, description="characters per shingle (CJK text)")
     cjk_ratio: float = Field(default=0.3, ge=0.0, le=1.0, description="CJK share of letters for chars mode")
-    priority: list[str] = Field(default_factory=list, description="sources to keep first, most preferred first")
+    priority: list[str] = Field(
+        default_factory=list, description="sources to keep first, most preferred first"
+    )
     seed: int = Field(default=1, description="hash seed (an index is only valid for the same seed)")
 
     @model_validator(mode="after")
@@ -256,8 +276,14 @@ class MinHashParams(StepParams):
     def lsh(self) -> tuple[int, int]:
         if self.bands is not None and self.rows is not None:
             return self.bands, self.rows
-        return choose_bands(self.threshold, self.num_perm, verify=self.verify, min_detect=self.min_detect,
-                            fp_weight=self.fp_weight, fn_weight=self.fn_weight)
+        return choose_bands(
+            self.threshold,
+            self.num_perm,
+            verify=self.verify,
+            min_detect=self.min_detect,
+            fp_weight=self.fp_weight,
+            fn_weight=self.fn_weight,
+        )
 
 
 def _signature_task(args: tuple) -> tuple[int, np.ndarray, np.ndarray]:
@@ -269,7 +295,9 @@ def _signature_task(args: tuple) -> tuple[int, np.ndarray, np.ndarray]:
     sig, sh = signatures(texts, params.spec(), params.num_perm, params.seed, keep_shingles=store is not None)
     if store is not None:
         ShingleStore.write(Path(store), start, sh)
-    idh = np.fromiter((xxhash.xxh64_intdigest((i or "").encode()) for i in ids), dtype=np.uint64, count=len(ids))
+    idh = np.fromiter(
+        (xxhash.xxh64_intdigest((i or "").encode()) for i in ids), dtype=np.uint64, count=len(ids)
+    )
     return start, band_keys(sig, bands, rows), idh
 
 
@@ -283,7 +311,7 @@ def _tasks(files: list[Path]) -> list[tuple[Path, int, int]]:
     return out
 
 
-def pool_map(fn, tasks: list, workers: int):  # noqa: ANN001, ANN201 - generic helper
+def pool_map(fn, tasks: list, workers: int):
     """Ordered map over tasks with a spawn pool (workers > 1) or inline; results come back in task order."""
     if workers <= 1 or len(tasks) <= 1:
         yield from map(fn, tasks)
@@ -300,9 +328,12 @@ class MinHashIndexPart:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.config = loads((folder / "config.json").read_bytes())
-        self.keys = [np.load(folder / f"band{b:03d}.keys.npy", mmap_mode="r") for b in range(self.config["bands"])]
-        self.anchors = [np.load(folder / f"band{b:03d}.anchor.npy", mmap_mode="r")
-                        for b in range(self.config["bands"])]
+        self.keys = [
+            np.load(folder / f"band{b:03d}.keys.npy", mmap_mode="r") for b in range(self.config["bands"])
+        ]
+        self.anchors = [
+            np.load(folder / f"band{b:03d}.anchor.npy", mmap_mode="r") for b in range(self.config["bands"])
+        ]
         self.store = ShingleStore(folder / "shingles") if (folder / "shingles").exists() else None
 
     def lookup(self, band: int, keys: np.ndarray) -> np.ndarray:
@@ -335,9 +366,15 @@ class MinHash(GlobalPass):
         t0 = time.perf_counter()
         bands, rows = p.lsh()
         curve = s_curve(bands, rows)
-        log.info("minhash %s: %d bands x %d rows of %d bins, threshold %.2f, P(detect) at Jaccard %s",
-                 ctx.channel, bands, rows, p.num_perm, p.threshold,
-                 ", ".join(f"{j}: {v}" for j, v in curve.items()))
+        log.info(
+            "minhash %s: %d bands x %d rows of %d bins, threshold %.2f, P(detect) at Jaccard %s",
+            ctx.channel,
+            bands,
+            rows,
+            p.num_perm,
+            p.threshold,
+            ", ".join(f"{j}: {v}" for j, v in curve.items()),
+        )
         state = ctx.state
         if state.exists():
             shutil.rmtree(state)
@@ -348,8 +385,14 @@ class MinHash(GlobalPass):
         parts = [MinHashIndexPart(d) for d in _index_parts(index_in, ctx.channel)]
         for part in parts:
             c = part.config
-            mine = {"bands": bands, "rows": rows, "num_perm": p.num_perm, "seed": p.seed,
-                    "spec": list(p.spec().__dict__.values()), "verify": p.verify}
+            mine = {
+                "bands": bands,
+                "rows": rows,
+                "num_perm": p.num_perm,
+                "seed": p.seed,
+                "spec": list(p.spec().__dict__.values()),
+                "verify": p.verify,
+            }
             theirs = {k: c.get(k) for k in mine}
             if theirs != mine:
                 from mixkit.dedup.base import DedupError
@@ -360,7 +403,9 @@ class MinHash(GlobalPass):
                 )
         # 1. signatures -> band keys on disk (band-major), id hashes in RAM
         store = state / "shingles" if p.verify else None
-        keys = np.lib.format.open_memmap(state / "keys.npy", mode="w+", dtype=np.uint64, shape=(bands, max(n, 1)))
+        keys = np.lib.format.open_memmap(
+            state / "keys.npy", mode="w+", dtype=np.uint64, shape=(bands, max(n, 1))
+        )
         idh = np.zeros(n, dtype=np.uint64)
         tasks = [(f, rg, s, p, bands, rows, str(store) if store else None) for f, rg, s in _tasks(files_in)]
         for start, k, ih in pool_map(_signature_task, tasks, ctx.workers):
@@ -396,8 +441,10 @@ class MinHash(GlobalPass):
                     if hit.any():
                         u_list.append(np.zeros(int(hit.sum()), dtype=np.int64))
                         v_list.append(order[hit] + virtual)
-                        idx_anchor_list.append(np.stack([np.full(int(hit.sum()), parts.index(part)), anc[hit]], 1))
-                    in_index |= (anc >= 0)
+                        idx_anchor_list.append(
+                            np.stack([np.full(int(hit.sum()), parts.index(part)), anc[hit]], 1)
+                        )
+                    in_index |= anc >= 0
             member = valid & ~new_run & ~in_index
             u_list.append(anchor_pos[member] + virtual)
             v_list.append(order[member] + virtual)
@@ -435,12 +482,19 @@ class MinHash(GlobalPass):
         size_of_doc = sizes[root_of_doc]
         keep_doc = root_of_doc == node_of_doc
         root_idh = np.where(root_of_doc >= virtual, idh[doc_of_pos[np.maximum(root_of_doc - virtual, 0)]], 0)
-        cluster_sizes = Counter(int(s) for s in sizes[np.flatnonzero(roots == np.arange(n + virtual))[virtual:]])
+        cluster_sizes = Counter(
+            int(s) for s in sizes[np.flatnonzero(roots == np.arange(n + virtual))[virtual:]]
+        )
         if virtual and sizes[0] > 1:
             stats.counters["clusters_matching_index"] = 1
-        stats.counters.update({"candidate_pairs": n_cand, "verified_pairs": n_checked,
-                               "rejected_pairs": n_rejected, "clusters": int(sum(c for s, c in cluster_sizes.items()
-                                                                                 if s > 1))})
+        stats.counters.update(
+            {
+                "candidate_pairs": n_cand,
+                "verified_pairs": n_checked,
+                "rejected_pairs": n_rejected,
+                "clusters": int(sum(c for s, c in cluster_sizes.items() if s > 1)),
+            }
+        )
         ctx.extra["cluster_sizes"] = {str(s): c for s, c in sorted(cluster_sizes.items())}
         ctx.extra["lsh"] = {"bands": bands, "rows": rows, "num_perm": p.num_perm, "p_detect": curve}
 
@@ -448,14 +502,19 @@ class MinHash(GlobalPass):
             sl = slice(start, start + t.num_rows)
             keep = keep_doc[sl]
             clustered = np.flatnonzero(size_of_doc[sl] > 1)
-            reasons = [None if k else ("near_duplicate_of_index" if r == 0 and virtual else "near_duplicate")
-                       for k, r in zip(keep, root_of_doc[sl], strict=True)]
+            reasons = [
+                None if k else ("near_duplicate_of_index" if r == 0 and virtual else "near_duplicate")
+                for k, r in zip(keep, root_of_doc[sl], strict=True)
+            ]
             if len(clustered):
                 rid, rsz, rr = root_idh[sl], size_of_doc[sl], root_of_doc[sl]
 
                 def upd(i: int) -> dict:
                     cid = "index" if (virtual and rr[i] == 0) else f"{int(rid[i]):016x}"
-                    return {"dup_cluster": cid, "dup_cluster_size": int(rsz[i]) - (1 if virtual and rr[i] == 0 else 0)}
+                    return {
+                        "dup_cluster": cid,
+                        "dup_cluster_size": int(rsz[i]) - (1 if virtual and rr[i] == 0 else 0),
+                    }
 
                 metas = update_meta(t.column("meta").to_pylist(), clustered, upd)
                 t = t.set_column(t.schema.get_field_index("meta"), "meta", pa.array(metas, pa.string()))
@@ -469,8 +528,18 @@ class MinHash(GlobalPass):
         del keys
         return stats
 
-    def _write_index(self, index_out: Path, ctx: PassContext, keys: np.ndarray, n: int, doc_of_pos: np.ndarray,
-                     bands: int, rows: int, store: Path | None, parts: list[MinHashIndexPart]) -> None:
+    def _write_index(
+        self,
+        index_out: Path,
+        ctx: PassContext,
+        keys: np.ndarray,
+        n: int,
+        doc_of_pos: np.ndarray,
+        bands: int,
+        rows: int,
+        store: Path | None,
+        parts: list[MinHashIndexPart],
+    ) -> None:
         p: MinHashParams = self.params  # type: ignore[assignment]
         base = index_out / "minhash" / ctx.channel
         if base.exists():
@@ -491,5 +560,15 @@ class MinHash(GlobalPass):
             np.save(dest / f"band{b:03d}.anchor.npy", doc_of_pos[order[first]].astype(np.int64))
         if store is not None:
             shutil.copytree(store, dest / "shingles")
-        write_json(dest / "config.json", {"bands": bands, "rows": rows, "num_perm": p.num_perm, "seed": p.seed,
-                                          "spec": list(p.spec().__dict__.values()), "verify": p.verify, "docs": n})
+        write_json(
+            dest / "config.json",
+            {
+                "bands": bands,
+                "rows": rows,
+                "num_perm": p.num_perm,
+                "seed": p.seed,
+                "spec": list(p.spec().__dict__.values()),
+                "verify": p.verify,
+                "docs": n,
+            },
+        )

@@ -35,10 +35,22 @@ _BATCH = 1 << 20  # code points per batch of small documents (amortises numpy ca
 # Odd multipliers combining the token hashes of an n-gram (digits of pi, forced odd).
 _NGRAM_MULT = np.array(
     [
-        0x243F6A8885A308D3, 0x13198A2E03707345, 0xA4093822299F31D1, 0x082EFA98EC4E6C89,
-        0x452821E638D01377, 0xBE5466CF34E90C6D, 0xC0AC29B7C97C50DD, 0x3F84D5B5B5470917,
-        0x9216D5D98979FB1B, 0xD1310BA698DFB5AD, 0x2FFD72DBD01ADFB7, 0xB8E1AFED6A267E97,
-        0x24A19947B3916CF7, 0x0801F2E2858EFC17, 0x636920D871574E69, 0xA458FEA3F4933D7F,
+        0x243F6A8885A308D3,
+        0x13198A2E03707345,
+        0xA4093822299F31D1,
+        0x082EFA98EC4E6C89,
+        0x452821E638D01377,
+        0xBE5466CF34E90C6D,
+        0xC0AC29B7C97C50DD,
+        0x3F84D5B5B5470917,
+        0x9216D5D98979FB1B,
+        0xD1310BA698DFB5AD,
+        0x2FFD72DBD01ADFB7,
+        0xB8E1AFED6A267E97,
+        0x24A19947B3916CF7,
+        0x0801F2E2858EFC17,
+        0x636920D871574E69,
+        0xA458FEA3F4933D7F,
     ],
     dtype=np.uint64,
 )
@@ -158,7 +170,7 @@ def iter_tokens(texts: Sequence[str], spec: ShingleSpec) -> tuple[np.ndarray, It
     """Hash every token of every text, in chunks of ~1M code points (see the module docstring).
 
     Returns (chars_mode per document, iterator of TokenChunk). The chars/words decision of ``shingle="auto"``
-    looks at the first 256K code points of a document.
+    looks at the first 256K code points of a document; ``chars_mode[d]`` is set when document d is reached.
     """
     pieces, owner_list = _pieces(texts)
     owner = np.asarray(owner_list, dtype=np.int64)
@@ -252,14 +264,20 @@ class NgramChunk:
 
 
 def iter_ngrams(
-    texts: Sequence[str], spec: ShingleSpec, *, n_words: int | None = None, n_chars: int | None = None,
+    texts: Sequence[str],
+    spec: ShingleSpec,
+    *,
+    n_words: int | None = None,
+    n_chars: int | None = None,
     short_docs: bool = True,
+    drop_tokens: np.ndarray | None = None,
 ) -> Iterator[NgramChunk]:
     """All n-grams of all texts, in chunks: windows of n consecutive tokens of one document, where n is
     ``n_chars`` for documents in chars mode and ``n_words`` otherwise (defaults: the spec's sizes).
 
     With ``short_docs`` a document with 1..n-1 tokens yields one n-gram of all its tokens. Token tails are
-    carried between chunks, so the result does not depend on the chunking.
+    carried between chunks, so the result does not depend on the chunking. Tokens whose hash is in
+    ``drop_tokens`` are skipped (decontamination drops single-letter option labels this way).
     """
     nw = n_words or spec.ngram_words
     nc = n_chars or spec.ngram_chars
@@ -270,6 +288,9 @@ def iter_ngrams(
     carry: TokenChunk | None = None
     carry_has_first = False
     for ch in chunks:
+        if drop_tokens is not None and len(drop_tokens) and len(ch.hashes):
+            m = ~np.isin(ch.hashes, drop_tokens)
+            ch = TokenChunk(ch.hashes[m], ch.doc[m], ch.starts[m], ch.ends[m], ch.open_doc)
         if carry is not None and len(carry.hashes):
             h = np.concatenate((carry.hashes, ch.hashes))
             doc = np.concatenate((carry.doc, ch.doc))

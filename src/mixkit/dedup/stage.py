@@ -35,9 +35,17 @@ def _channel_files(wd: Workdir) -> dict[str, list[Path]]:
 def stage_fingerprint(recipe: Any, files: dict[str, list[Path]]) -> str:
     """Fingerprint of what the dedup output depends on: dedup config, seed and input files (name, size)."""
     wd = Workdir.of(recipe)
-    listing = {ch: [(str(f.relative_to(wd.curated)), f.stat().st_size) for f in fs] for ch, fs in files.items()}
-    return fingerprint({"dedup": recipe.dedup.model_dump(mode="json"), "seed": recipe.seed, "files": listing,
-                        "sources": [s.name for s in recipe.sources]})
+    listing = {
+        ch: [(str(f.relative_to(wd.curated)), f.stat().st_size) for f in fs] for ch, fs in files.items()
+    }
+    return fingerprint(
+        {
+            "dedup": recipe.dedup.model_dump(mode="json"),
+            "seed": recipe.seed,
+            "files": listing,
+            "sources": [s.name for s in recipe.sources],
+        }
+    )
 
 
 def run_dedup(recipe: Any, *, workers: int | None = None) -> dict:
@@ -69,9 +77,13 @@ def run_dedup(recipe: Any, *, workers: int | None = None) -> dict:
     index_in = recipe.resolve(cfg.index_in) if cfg.index_in else None
     index_out = recipe.resolve(cfg.index_out) if cfg.index_out else None
     if index_in is not None and not index_in.exists():
-        raise DedupError(f"dedup.index_in {index_in} does not exist; point it at the index_out of an earlier run")
+        raise DedupError(
+            f"dedup.index_in {index_in} does not exist; point it at the index_out of an earlier run"
+        )
     if index_out is not None and index_in is not None and index_out.resolve() == index_in.resolve():
-        raise DedupError("dedup.index_out must differ from dedup.index_in (the old index is read while writing)")
+        raise DedupError(
+            "dedup.index_out must differ from dedup.index_in (the old index is read while writing)"
+        )
     results: dict[str, dict] = {}
     for channel, inputs in files.items():
         results[channel] = _run_channel(recipe, wd, channel, inputs, steps, n_workers, index_in, index_out)
@@ -79,36 +91,65 @@ def run_dedup(recipe: Any, *, workers: int | None = None) -> dict:
     return results
 
 
-def _run_channel(recipe: Any, wd: Workdir, channel: str, inputs: list[Path], steps: list[tuple[str, GlobalPass]],
-                 workers: int, index_in: Path | None, index_out: Path | None) -> dict:
+def _run_channel(
+    recipe: Any,
+    wd: Workdir,
+    channel: str,
+    inputs: list[Path],
+    steps: list[tuple[str, GlobalPass]],
+    workers: int,
+    index_in: Path | None,
+    index_out: Path | None,
+) -> dict:
     cfg = recipe.dedup
     state = wd.dedup_state / channel
     sink = DroppedSink(wd.dropped / f"dedup-{channel}.parquet" if cfg.write_dropped else None)
     (wd.dropped / f"dedup-{channel}.parquet").unlink(missing_ok=True)
     final = [wd.deduped / channel / f.name for f in inputs]
     current = inputs
-    out: dict[str, Any] = {"stage": "dedup", "channel": channel, "input": 0, "kept": 0, "dropped": {}, "steps": {},
-                           "extra": {}}
+    out: dict[str, Any] = {
+        "stage": "dedup",
+        "channel": channel,
+        "input": 0,
+        "kept": 0,
+        "dropped": {},
+        "steps": {},
+        "order": [key for key, _ in steps],
+        "extra": {},
+    }
     t_all = time.perf_counter()
     try:
         for i, (key, step) in enumerate(steps):
             last = i == len(steps) - 1
             targets = final if last else [state / f"out-{i:02d}" / f.name for f in inputs]
             extra: dict[str, Any] = {"index_in": index_in, "index_out": index_out}
-            ctx = PassContext(channel=channel, state=state / f"{i:02d}-{step.name}", workers=workers,
-                              seed=recipe.seed, sources=[s.name for s in recipe.sources], base=recipe.base_dir,
-                              dropped=sink, extra=extra)
+            ctx = PassContext(
+                channel=channel,
+                state=state / f"{i:02d}-{step.name}",
+                workers=workers,
+                seed=recipe.seed,
+                sources=[s.name for s in recipe.sources],
+                base=recipe.base_dir,
+                dropped=sink,
+                extra=extra,
+            )
             stats = step.run_pass(current, targets, ctx)
             if i == 0:
                 out["input"] = stats.docs_in
             out["steps"][key] = stats.to_dict()
             if stats.dropped:
                 out["dropped"][key] = dict(sorted(stats.dropped.items()))
-            for k in ("cluster_sizes", "decontam", "lsh"):
+            for k in ("cluster_sizes", "decontam", "decontam_items", "lsh"):
                 if k in extra:
                     out["extra"][k if k not in out["extra"] else f"{k}:{key}"] = extra[k]
-            log.info("dedup %s %s: %d -> %d documents (%.1f s)", channel, key, stats.docs_in, stats.docs_out,
-                     stats.seconds)
+            log.info(
+                "dedup %s %s: %d -> %d documents (%.1f s)",
+                channel,
+                key,
+                stats.docs_in,
+                stats.docs_out,
+                stats.seconds,
+            )
             if current is not inputs:
                 shutil.rmtree(current[0].parent, ignore_errors=True)
             current = targets
@@ -118,4 +159,3 @@ def _run_channel(recipe: Any, wd: Workdir, channel: str, inputs: list[Path], ste
     out["seconds"] = round(time.perf_counter() - t_all, 3)
     write_json(wd.stats("dedup") / f"{channel}.json", out)
     return out
-

@@ -1,0 +1,139 @@
+import random
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+from dedup_helpers import chinese_passages, english_paragraphs, make_recipe, mutate, write_curated
+
+from mixkit import cli
+from mixkit.dedup.stage import run_dedup
+from mixkit.utils import loads
+
+STEPS = ["exact", {"minhash": {"threshold": 0.8}}, {"lines": {"min_docs": 3}}]
+
+
+def _corpus(seed: int, n: int = 80) -> list[dict]:
+    rng = random.Random(seed)
+    base = english_paragraphs(n, seed=seed, words=100)
+    docs = [{"id": f"s{seed}-{i}", "text": t} for i, t in enumerate(base)]
+    for i in range(0, n, 4):
+        docs.append({"id": f"s{seed}-n{i}", "text": mutate(base[i], 0.01, rng)})
+        docs.append({"id": f"s{seed}-x{i}", "text": base[i + 1]})
+    return docs
+
+
+def _outputs(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
+
+
+def test_stats_ledger_and_marker(tmp_path):
+    write_curated(tmp_path / "run", "en", "web", 0, _corpus(1))
+    write_curated(
+        tmp_path / "run",
+        "zh",
+        "zhweb",
+        0,
+        [{"id": f"z{i}", "text": t} for i, t in enumerate(chinese_passages(30) + chinese_passages(5))],
+    )
+    recipe = make_recipe(tmp_path, STEPS, sources=("web", "zhweb"))
+    res = run_dedup(recipe)
+    for ch in ("en", "zh"):
+        st = loads((tmp_path / f"run/stats/dedup/{ch}.json").read_bytes())
+        assert st == res[ch]
+        dropped = sum(sum(r.values()) for r in st["dropped"].values())
+        assert st["input"] == st["kept"] + dropped
+        assert st["order"] == ["exact", "minhash", "lines"] and set(st["steps"]) == set(st["order"])
+        assert pq.read_table(tmp_path / f"run/dropped/dedup-{ch}.parquet").num_rows == dropped
+    assert res["en"]["dropped"]["exact"]["exact_duplicate"] == 20
+    assert res["en"]["dropped"]["minhash"]["near_duplicate"] == 20
+    assert res["en"]["extra"]["cluster_sizes"]["2"] == 20
+    assert res["zh"]["dropped"]["exact"]["exact_duplicate"] == 5
+    # rerun with the same fingerprint: skipped, outputs untouched
+    marker = tmp_path / "run/markers/dedup/dedup.done"
+    mtime = (tmp_path / "run/deduped/en/web-00000.parquet").stat().st_mtime_ns
+    assert run_dedup(recipe) == res
+    assert (tmp_path / "run/deduped/en/web-00000.parquet").stat().st_mtime_ns == mtime
+    # a changed config reruns
+    recipe2 = make_recipe(tmp_path, ["exact"], sources=("web", "zhweb"))
+    assert "minhash" not in run_dedup(recipe2)["en"]["steps"]
+    assert marker.exists()
+
+
+def test_deterministic_across_workers(tmp_path):
+    outs = []
+    for w in (1, 2):
+        root = tmp_path / f"w{w}"
+        for shard in range(3):
+            write_curated(root / "run", "en", "web", shard, _corpus(shard + 10, n=40))
+        run_dedup(make_recipe(root, STEPS), workers=w)
+        outs.append(_outputs(root / "run/deduped") | _outputs(root / "run/dropped"))
+    assert outs[0] == outs[1] and outs[0]
+
+
+def test_incremental_matches_joint_run(tmp_path):
+    a_docs, b_docs = _corpus(21), _corpus(22)
+    rng = random.Random(5)
+    # B repeats and near-repeats some of A, and has its own duplicates
+    for i in range(0, 40, 3):
+        b_docs.append({"id": f"b-copyA{i}", "text": a_docs[i]["text"]})
+        b_docs.append({"id": f"b-nearA{i}", "text": mutate(a_docs[i + 1]["text"], 0.02, rng)})
+    # joint: A's shard sorts before B's
+    joint = tmp_path / "joint"
+    write_curated(joint / "run", "en", "a", 0, a_docs)
+    write_curated(joint / "run", "en", "b", 0, b_docs)
+    run_dedup(make_recipe(joint, STEPS, sources=("a", "b")))
+    joint_dropped = {
+        r["id"]
+        for r in pq.read_table(joint / "run/dropped/dedup-en.parquet").to_pylist()
+        if r["source"] == "b"
+    }
+    joint_b = pq.read_table(joint / "run/deduped/en/b-00000.parquet").to_pylist()
+    # A alone, writing an index; then B alone against it
+    ra = tmp_path / "ra"
+    write_curated(ra / "run", "en", "a", 0, a_docs)
+    run_dedup(make_recipe(ra, STEPS, sources=("a",), index_out=str(tmp_path / "index-a")))
+    rb = tmp_path / "rb"
+    write_curated(rb / "run", "en", "b", 0, b_docs)
+    st = run_dedup(make_recipe(rb, STEPS, sources=("b",), index_in=str(tmp_path / "index-a")))["en"]
+    inc_dropped = {r["id"] for r in pq.read_table(rb / "run/dropped/dedup-en.parquet").to_pylist()}
+    inc_b = pq.read_table(rb / "run/deduped/en/b-00000.parquet").to_pylist()
+    assert len(joint_dropped) > 40
+    assert inc_dropped == joint_dropped
+    assert [(r["id"], r["text"]) for r in inc_b] == [(r["id"], r["text"]) for r in joint_b]
+    assert st["dropped"]["minhash"].get("near_duplicate_of_index", 0) > 0
+
+
+def test_index_must_match_parameters(tmp_path):
+    write_curated(tmp_path / "ra/run", "en", "a", 0, _corpus(31, n=8))
+    run_dedup(make_recipe(tmp_path / "ra", ["minhash"], sources=("a",), index_out=str(tmp_path / "idx")))
+    write_curated(tmp_path / "rb/run", "en", "b", 0, _corpus(32, n=8))
+    from mixkit.errors import MixkitError
+
+    with pytest.raises(MixkitError, match="same minhash parameters"):
+        run_dedup(
+            make_recipe(
+                tmp_path / "rb",
+                [{"minhash": {"num_perm": 64}}],
+                sources=("b",),
+                index_in=str(tmp_path / "idx"),
+            )
+        )
+
+
+def test_cli_dedup(tmp_path):
+    import yaml
+
+    write_curated(tmp_path / "runs/t", "en", "web", 0, _corpus(41, n=20))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data/x.jsonl").write_text('{"text": "x"}\n')
+    recipe = {
+        "name": "t",
+        "sources": [{"name": "web", "path": "data/*.jsonl", "channel": "en"}],
+        "dedup": {"steps": STEPS},
+    }
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    assert cli.main(["dedup", str(tmp_path / "r.yaml")]) == 0
+    st = loads((tmp_path / "runs/t/stats/dedup/en.json").read_bytes())
+    assert st["input"] == 30 and st["kept"] == 20
+    shutil.rmtree(tmp_path / "runs/t/markers")
+    assert cli.main(["dedup", str(tmp_path / "r.yaml"), "--workers", "2"]) == 0
