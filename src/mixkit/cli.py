@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "validate": "validate",
     "curate": "curate",
     "data": "data",
+    "dedup": "dedup",
     "report": "report",
     "plan": "plan",
     "train": "train",

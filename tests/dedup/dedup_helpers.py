@@ -76,6 +76,6 @@ def chinese_passages(n: int, seed: int = 0, chars: int = 150) -> list[str]:
 def mutate(text: str, rate: float, rng: random.Random, chars: bool = False) -> str:
     """Replace a fraction ``rate`` of the words (or characters, for Chinese) with new ones."""
     toks = list(text) if chars else text.split()
-    for i in rng.sample(range(len(toks)), int(round(rate * len(toks)))):
+    for i in rng.sample(range(len(toks)), round(rate * len(toks))):
         toks[i] = rng.choice("鱼鸟虫兽花草木石") if chars else f"w{rng.randrange(10**9)}"
     return "".join(toks) if chars else " ".join(toks)

@@ -44,7 +44,7 @@ def test_auto_mode_switches_chinese_to_chars():
 
 
 def test_short_documents_get_one_shingle():
-    h, off = shingles(["two words", "", "one two three four five six"], ShingleSpec())
+    _, off = shingles(["two words", "", "one two three four five six"], ShingleSpec())
     assert np.diff(off).tolist() == [1, 0, 2]
 
 

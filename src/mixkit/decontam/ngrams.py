@@ -180,7 +180,7 @@ class BenchmarkIndex:
             item = np.concatenate([p[1] for p in ps])
             # count distinct items per n-gram, drop template n-grams
             pair = np.unique(np.stack([h, item.astype(np.uint64)], 1), axis=0)
-            uh, inv, cnt = np.unique(pair[:, 0], return_inverse=True, return_counts=True)
+            _, inv, cnt = np.unique(pair[:, 0], return_inverse=True, return_counts=True)
             ok = cnt[inv] <= max_items_per_ngram
             pair = pair[ok]
             order = np.lexsort((pair[:, 1], pair[:, 0]))

@@ -93,7 +93,7 @@ def signatures(
 def _densify(sig: np.ndarray, seed: int) -> None:
     """Fill empty bins in place: bin j of a document tries bins c(j, 1), c(j, 2) ... (a hash sequence shared by
     all documents) and copies the first non-empty one (Shrivastava 2017, Algorithm 1)."""
-    n, k = sig.shape
+    _, k = sig.shape
     orig = sig.copy()
     has_any = (orig != EMPTY).any(axis=1)
     d, j = np.nonzero((orig == EMPTY) & has_any[:, None])
