@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "plan": "plan",
     "train": "train",
+    "train-classifier": "train_classifier",
 }
 
 log = logging.getLogger("mixkit")
