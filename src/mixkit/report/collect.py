@@ -75,8 +75,9 @@ def _ordered(names: list[str], preferred: list[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------- curation funnel
-def collect_curation(wd: Workdir, curate_steps: list[str], dedup_steps: list[str],
-                     problems: list[str]) -> dict[str, Any] | None:
+def collect_curation(
+    wd: Workdir, curate_steps: list[str], dedup_steps: list[str], problems: list[str]
+) -> dict[str, Any] | None:
     """Per channel: records remaining after reading and after every curate and dedup step, and why they left.
 
     Built from the per-shard ``stats/curate/*.json`` and per-channel ``stats/dedup/*.json`` files (the same
@@ -89,8 +90,17 @@ def collect_curation(wd: Workdir, curate_steps: list[str], dedup_steps: list[str
     chans: dict[str, dict[str, Any]] = {}
 
     def chan(name: str) -> dict[str, Any]:
-        return chans.setdefault(name, {"input": 0, "quarantined": Counter(), "kept": 0, "steps": {},
-                                       "dedup_input": None, "dedup_kept": None})
+        return chans.setdefault(
+            name,
+            {
+                "input": 0,
+                "quarantined": Counter(),
+                "kept": 0,
+                "steps": {},
+                "dedup_input": None,
+                "dedup_kept": None,
+            },
+        )
 
     def add_step(c: dict[str, Any], key: str, stage: str, st: dict[str, Any]) -> None:
         agg = c["steps"].setdefault(key, {"stage": stage, "docs_in": 0, "docs_out": 0, "dropped": Counter()})
@@ -119,27 +129,47 @@ def collect_curation(wd: Workdir, curate_steps: list[str], dedup_steps: list[str
             for reason, n in rs.items():
                 reasons[("dedup", step, reason, st.get("channel", "?"))] += _int(n)
 
+    # Stats files store steps with sorted keys, so the order comes from the recipe (the executor's order); steps
+    # the recipe does not name follow by decreasing input summed over channels (a funnel only narrows), one
+    # order for every channel so the funnel plot's x axis means the same step for all of them.
+    totals: dict[str, list[int]] = {}
+    for c in chans.values():
+        for k, v in c["steps"].items():
+            t = totals.setdefault(k, [0, 0, 0 if v["stage"] == "curate" else 1])
+            t[0] += v["docs_in"]
+            t[1] += v["docs_out"]
+    by_input = sorted(totals, key=lambda k: (totals[k][2], -totals[k][0], -totals[k][1], k))
+    order = _ordered([k for k in by_input if totals[k][2] == 0], curate_steps) + _ordered(
+        [k for k in by_input if totals[k][2] == 1], [f"dedup.{s}" for s in dedup_steps]
+    )
+
     channels: dict[str, Any] = {}
     for name in sorted(chans):
         c = chans[name]
         q = sum(c["quarantined"].values())
-        curate_names = [k for k, v in c["steps"].items() if v["stage"] == "curate"]
-        dedup_names = [k for k, v in c["steps"].items() if v["stage"] == "dedup"]
-        # Stats files store steps with sorted keys, so order comes from the recipe (the executor's order);
-        # steps the recipe no longer names go last, by decreasing input (a funnel only narrows).
-        def by_input(names: list[str], c: dict[str, Any] = c) -> list[str]:
-            return sorted(names, key=lambda k: (-c["steps"][k]["docs_in"], -c["steps"][k]["docs_out"], k))
-
-        order = _ordered(by_input(curate_names), curate_steps) + _ordered(
-            by_input(dedup_names), [f"dedup.{s}" for s in dedup_steps])
         funnel = [{"label": "input", "stage": "read", "remaining": c["input"], "removed": 0}]
         if c["input"] or q:
-            funnel.append({"label": "readable (not quarantined)", "stage": "read", "remaining": c["input"] - q,
-                           "removed": q})
+            funnel.append(
+                {
+                    "label": "readable (not quarantined)",
+                    "stage": "read",
+                    "remaining": c["input"] - q,
+                    "removed": q,
+                }
+            )
         for key in order:
+            if key not in c["steps"]:
+                continue
             s = c["steps"][key]
-            funnel.append({"label": key, "stage": s["stage"], "remaining": s["docs_out"],
-                           "removed": sum(s["dropped"].values()), "docs_in": s["docs_in"]})
+            funnel.append(
+                {
+                    "label": key,
+                    "stage": s["stage"],
+                    "remaining": s["docs_out"],
+                    "removed": sum(s["dropped"].values()),
+                    "docs_in": s["docs_in"],
+                }
+            )
         kept = c["dedup_kept"] if c["dedup_kept"] is not None else c["kept"]
         channels[name] = {
             "input": c["input"],
@@ -156,26 +186,29 @@ def collect_curation(wd: Workdir, curate_steps: list[str], dedup_steps: list[str
         "channels": channels,
         "reasons": [
             {"stage": stage, "step": step, "reason": reason, "by_channel": per, "total": sum(per.values())}
-            for (stage, step, reason), per in sorted(reason_rows.items(), key=lambda kv: (-sum(kv[1].values()),
-                                                                                          kv[0]))
+            for (stage, step, reason), per in sorted(
+                reason_rows.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])
+            )
         ],
-        "quarantine": dict(sorted(sum((Counter(c["quarantine_reasons"]) for c in channels.values()),
-                                      Counter()).items())),
+        "quarantine": dict(
+            sorted(sum((Counter(c["quarantine_reasons"]) for c in channels.values()), Counter()).items())
+        ),
     }
 
 
 # --------------------------------------------------------------------------------------------- samples
 def _rank(seed: int, key: str) -> int:
     """Deterministic pseudo-random rank of a record: the same sample whatever the file or worker order."""
-    return xxhash.xxh64_intdigest(f"{seed}:{key}")
+    return xxhash.xxh64_intdigest(f"{seed}:{key}".encode())
 
 
 def _clip(text: str, chars: int) -> tuple[str, int]:
     return (text if len(text) <= chars else text[:chars]), len(text)
 
 
-def sample_dropped(folder: Path, per_reason: int, chars: int, seed: int,
-                   problems: list[str]) -> dict[str, Any] | None:
+def sample_dropped(
+    folder: Path, per_reason: int, chars: int, seed: int, problems: list[str]
+) -> dict[str, Any] | None:
     """Up to ``per_reason`` dropped documents per (step, reason), chosen by a seeded hash of their id.
 
     Two passes keep it cheap on large runs: the first reads only the small columns (id, step, reason) of every
@@ -198,7 +231,9 @@ def sample_dropped(folder: Path, per_reason: int, chars: int, seed: int,
                 continue
             for rg in range(pf.num_row_groups):
                 t = pf.read_row_group(rg, columns=cols).to_pydict()
-                for row, (doc_id, step, reason) in enumerate(zip(t["id"], t["step"], t["reason"], strict=True)):
+                for row, (doc_id, step, reason) in enumerate(
+                    zip(t["id"], t["step"], t["reason"], strict=True)
+                ):
                     key = (str(step), str(reason))
                     counts[key] += 1
                     if per_reason <= 0:
@@ -222,9 +257,17 @@ def sample_dropped(folder: Path, per_reason: int, chars: int, seed: int,
         t = pf.read_row_group(rg, columns=names).to_pydict()
         for key, row, rank in rows:
             text, n = _clip(str(t.get("text", [""] * (row + 1))[row] or ""), chars)
-            picked[key].append({"rank": rank, "id": t["id"][row], "channel": t.get("channel", [None] * (row + 1))[row],
-                                "source": t.get("source", [None] * (row + 1))[row], "text": text, "chars": n,
-                                "file": files[fi].name})
+            picked[key].append(
+                {
+                    "rank": rank,
+                    "id": t["id"][row],
+                    "channel": t.get("channel", [None] * (row + 1))[row],
+                    "source": t.get("source", [None] * (row + 1))[row],
+                    "text": text,
+                    "chars": n,
+                    "file": files[fi].name,
+                }
+            )
     groups = []
     for key in sorted(counts, key=lambda k: (-counts[k], k)):
         docs = sorted(picked.get(key, []), key=lambda d: (d["rank"], d["id"]))
@@ -234,8 +277,9 @@ def sample_dropped(folder: Path, per_reason: int, chars: int, seed: int,
     return {"groups": groups, "files": len(files), "total": sum(counts.values())}
 
 
-def sample_quarantine(folder: Path, per_reason: int, chars: int, seed: int,
-                      problems: list[str]) -> dict[str, Any] | None:
+def sample_quarantine(
+    folder: Path, per_reason: int, chars: int, seed: int, problems: list[str]
+) -> dict[str, Any] | None:
     """Up to ``per_reason`` quarantined records per reason (``quarantine/*.jsonl``), raw content cut to ``chars``."""
     files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
     if not files:
@@ -261,11 +305,20 @@ def sample_quarantine(folder: Path, per_reason: int, chars: int, seed: int,
                     raw = rec.get("raw")
                     raw = raw if isinstance(raw, str) else json.dumps(raw)
                     raw, size = _clip(raw, chars)
-                    item = (-_rank(seed, key), key, {
-                        "file": rec.get("file"), "line": rec.get("line"), "source": rec.get("source"),
-                        "detail": rec.get("detail"), "raw": raw, "chars": size,
-                        "raw_bytes": rec.get("raw_bytes"), "raw_truncated": rec.get("raw_truncated"),
-                    })
+                    item = (
+                        -_rank(seed, key),
+                        key,
+                        {
+                            "file": rec.get("file"),
+                            "line": rec.get("line"),
+                            "source": rec.get("source"),
+                            "detail": rec.get("detail"),
+                            "raw": raw,
+                            "chars": size,
+                            "raw_bytes": rec.get("raw_bytes"),
+                            "raw_truncated": rec.get("raw_truncated"),
+                        },
+                    )
                     heap = heaps[reason]
                     if len(heap) < per_reason:
                         heapq.heappush(heap, item)
@@ -308,7 +361,9 @@ def collect_dedup(wd: Workdir, problems: list[str]) -> dict[str, Any] | None:
     return {
         "channels": dict(sorted(channels.items())),
         "cluster_sizes": dict(sorted(clusters.items())),
-        "cluster_sizes_by_channel": {c: dict(sorted(v.items())) for c, v in sorted(by_channel_clusters.items())},
+        "cluster_sizes_by_channel": {
+            c: dict(sorted(v.items())) for c, v in sorted(by_channel_clusters.items())
+        },
         "decontam": dict(sorted(decontam.items(), key=lambda kv: (-kv[1], kv[0]))),
         "decontam_by_channel": {c: dict(sorted(v.items())) for c, v in sorted(decontam_by_channel.items())},
     }
@@ -320,7 +375,7 @@ def collect_training(path: Path, problems: list[str]) -> dict[str, Any] | None:
 
     Records are told apart by ``kind`` (absent = ``train``): ``train`` (step, loss, lr, channel_loss, tokens,
     optional stage), ``val`` (step, val_loss per channel, optional val_ppl), ``reweight`` (step, weights) and
-    ``stage`` (step, stage). A stage boundary is also inferred where the ``stage`` field of train records changes.
+    ``stage`` (step, stage) and ``start`` (the initial mix weights). A stage boundary is also inferred where the ``stage`` field of train records changes.
     Perplexity = exp(mean loss in nats per token).
     """
     if not path.is_file():
@@ -333,6 +388,7 @@ def collect_training(path: Path, problems: list[str]) -> dict[str, Any] | None:
     boundaries: list[dict[str, Any]] = []
     reweights: list[dict[str, Any]] = []
     last_stage: str | None = None
+    initial: dict[str, float] = {}
     bad = 0
     with open(path, "rb") as fh:
         for line in fh:
@@ -346,10 +402,10 @@ def collect_training(path: Path, problems: list[str]) -> dict[str, Any] | None:
                 continue
             kind = rec.get("kind", "train")
             stage = rec.get("stage")
-            if kind == "stage" or (stage is not None and kind == "train" and stage != last_stage):
-                if stage is not None and stage != last_stage:
-                    boundaries.append({"step": step, "stage": str(stage)})
-                    last_stage = stage
+            # a "stage" record, or a train record whose stage differs from the previous one, starts a stage
+            if kind in ("stage", "train") and stage is not None and stage != last_stage:
+                boundaries.append({"step": step, "stage": str(stage)})
+                last_stage = stage
             if kind == "train":
                 if _finite(rec.get("loss")):
                     loss.append((step, float(rec["loss"])))
@@ -371,10 +427,17 @@ def collect_training(path: Path, problems: list[str]) -> dict[str, Any] | None:
                 for ch, v in ppl.items():
                     if _finite(v):
                         val_ppl[ch].append((step, float(v)))
+            elif kind == "start" and isinstance(rec.get("weights"), dict):
+                initial = {k: float(v) for k, v in rec["weights"].items() if _finite(v)}
             elif kind == "reweight":
                 weights = rec.get("weights") or rec.get("new_weights") or {}
-                reweights.append({"step": step, "weights": {k: float(v) for k, v in weights.items() if _finite(v)},
-                                  "method": rec.get("method")})
+                reweights.append(
+                    {
+                        "step": step,
+                        "weights": {k: float(v) for k, v in weights.items() if _finite(v)},
+                        "method": rec.get("method"),
+                    }
+                )
     if bad:
         problems.append(f"{path}: {bad} unreadable line(s) skipped")
     if not (loss or channel_loss or val_ppl):
@@ -387,6 +450,7 @@ def collect_training(path: Path, problems: list[str]) -> dict[str, Any] | None:
         "tokens": dict(sorted(tokens.items())),
         "boundaries": boundaries,
         "reweights": reweights,
+        "initial_weights": initial,
         "steps": max((s for s, _ in loss), default=0),
     }
 
@@ -397,8 +461,16 @@ def _finite(v: Any) -> bool:
 
 # --------------------------------------------------------------------------------------------- mix and tokens
 _TARGET_KEYS = ("target_tokens", "target", "targets", "ratios", "ratio", "weights")
-_REALISED_KEYS = ("realised_tokens", "realized_tokens", "planned_tokens", "realised", "realized", "planned",
-                  "actual_tokens", "tokens")
+_REALISED_KEYS = (
+    "realised_tokens",
+    "realized_tokens",
+    "planned_tokens",
+    "realised",
+    "realized",
+    "planned",
+    "actual_tokens",
+    "tokens",
+)
 
 
 def _name_map(value: Any) -> dict[str, Any] | None:
@@ -426,8 +498,9 @@ def _numeric_columns(seg: dict[str, Any]) -> dict[str, dict[str, float]]:
             for name, inner in m.items():
                 for k, v in inner.items():
                     if _finite(v):
-                        cols.setdefault(f"{field_name}.{k}" if field_name not in ("channels", "sources") else k,
-                                        {})[name] = float(v)
+                        cols.setdefault(
+                            f"{field_name}.{k}" if field_name not in ("channels", "sources") else k, {}
+                        )[name] = float(v)
     return cols
 
 
@@ -451,14 +524,29 @@ def collect_mix(wd: Workdir, problems: list[str]) -> dict[str, Any] | None:
         realised = next((cols[k] for k in _REALISED_KEYS if k in cols), None)
         scalars = {k: v for k, v in seg.items() if isinstance(v, str | int | float | bool) and k != "name"}
         seg_warnings = [str(w) for w in seg.get("warnings") or []]
-        stages.append({"name": str(seg.get("name") or seg.get("stage") or f"stage {i + 1}"), "scalars": scalars,
-                       "columns": cols, "target": target, "realised": realised, "warnings": seg_warnings,
-                       "target_key": next((k for k in _TARGET_KEYS if k in cols), None),
-                       "realised_key": next((k for k in _REALISED_KEYS if k in cols), None)})
+        stages.append(
+            {
+                "name": str(seg.get("name") or seg.get("stage") or f"stage {i + 1}"),
+                "scalars": scalars,
+                "columns": cols,
+                "target": target,
+                "realised": realised,
+                "warnings": seg_warnings,
+                "target_key": next((k for k in _TARGET_KEYS if k in cols), None),
+                "realised_key": next((k for k in _REALISED_KEYS if k in cols), None),
+            }
+        )
     top = {k: v for k, v in plan.items() if isinstance(v, str | int | float | bool)}
     epochs = _name_map(plan.get("epochs")) or {}
-    return {"scalars": top, "stages": stages, "warnings": warnings,
-            "epochs": {k: float(v) for k, v in epochs.items() if _finite(v)}}
+    chans = plan.get("channels")
+    chans = [str(x) for x in chans] if isinstance(chans, list) else list(_name_map(chans) or {})
+    return {
+        "scalars": top,
+        "stages": stages,
+        "warnings": warnings,
+        "channels": chans,
+        "epochs": {k: float(v) for k, v in epochs.items() if _finite(v)},
+    }
 
 
 def collect_tokens(wd: Workdir, problems: list[str]) -> dict[str, Any] | None:
@@ -478,8 +566,9 @@ def collect_tokens(wd: Workdir, problems: list[str]) -> dict[str, Any] | None:
                 out[name] = r
         return dict(sorted(out.items()))
 
-    channels = table(stats.get("channels") if "channels" in stats else
-                     {k: v for k, v in stats.items() if k != "sources"})
+    channels = table(
+        stats.get("channels") if "channels" in stats else {k: v for k, v in stats.items() if k != "sources"}
+    )
     sources = table(stats.get("sources"))
     if not channels and not sources:
         return None

@@ -21,11 +21,16 @@ class ReportConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(default=True, description="write report.html at the end of `mixkit run`")
-    dropped_samples: int = Field(default=3, ge=0, le=100, description="sampled dropped documents shown per reason")
-    quarantine_samples: int = Field(default=3, ge=0, le=100, description="sampled quarantined records per reason")
+    dropped_samples: int = Field(
+        default=3, ge=0, le=100, description="sampled dropped documents shown per reason"
+    )
+    quarantine_samples: int = Field(
+        default=3, ge=0, le=100, description="sampled quarantined records per reason"
+    )
     sample_chars: int = Field(default=400, ge=20, description="characters of a sampled document's text shown")
     full_hash_limit: int | str = Field(
         default="256MB",
+        validate_default=True,
         description="input files up to this size get a full sha256 in the manifest; larger ones a sha256 of "
         "their size and first and last MiB (marked 'partial')",
     )

