@@ -24,6 +24,7 @@ from mixkit.recipe.schema import Recipe
 SEMANTIC_CHECKS: list[str] = [
     "mixkit.recipe.checks:check_sources",
     "mixkit.recipe.checks:check_steps",
+    "mixkit.mix.stage:check_mix",
 ]
 
 

@@ -1,0 +1,257 @@
+"""The mix plan: a file (``<workdir>/plan.json``) that fixes which channel every packed sequence comes from.
+
+A plan is a list of *segments* covering global sequence positions [0, total_sequences). Segment s starts at
+``start``, has ``length`` sequences and a Pfair pattern of period P = sum(counts) (``mixkit.mix.schedule``):
+sequence ``start + j`` comes from channel ``pattern[j % P]``. Stages are one or two segments each (a body of
+whole periods and a tail); a reweighting adds segments from a position on. The j-th sequence *of a channel* is
+always the same tokens (``mixkit.mix.stream``), so whatever the segments, no document is repeated or skipped
+when weights change: the channel simply continues where it was.
+
+Everything here is a pure function of the plan's JSON, so every rank, every restart and every world size sees
+the same stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mixkit.errors import MixkitError
+from mixkit.mix.schedule import apportion, pattern_ranks, pfair_pattern
+from mixkit.utils import loads, write_json
+
+PLAN_VERSION = 1
+
+
+class MixError(MixkitError):
+    """A mix cannot be planned (infeasible ratios, missing token counts); the message says how to fix it."""
+
+
+@dataclass
+class Segment:
+    """Positions [start, start+length) follow a Pfair pattern with ``counts[c]`` sequences of channel c per
+    period of ``sum(counts)`` sequences."""
+
+    stage: str
+    start: int
+    length: int
+    counts: list[int]
+
+    @property
+    def period(self) -> int:
+        return int(sum(self.counts))
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+    @cached_property
+    def pattern(self) -> np.ndarray:
+        return pfair_pattern(self.counts)
+
+    @cached_property
+    def _ranks(self) -> tuple[np.ndarray, np.ndarray]:
+        return pattern_ranks(self.pattern, len(self.counts))
+
+    def channel_counts(self, upto: int) -> np.ndarray:
+        """Sequences per channel among the first ``upto`` positions of the segment (int64[n])."""
+        upto = max(0, min(upto, self.length))
+        q, r = divmod(upto, self.period)
+        return q * np.asarray(self.counts, dtype=np.int64) + self._ranks[1][:, r].astype(np.int64)
+
+    def locate(self, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(channel, index among the segment's sequences of that channel) of segment offsets ``j``."""
+        q, r = np.divmod(j, self.period)
+        ch = self.pattern[r].astype(np.int64)
+        idx = q * np.asarray(self.counts, dtype=np.int64)[ch] + self._ranks[0][r]
+        return ch, idx
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stage": self.stage, "start": self.start, "length": self.length, "counts": list(self.counts)}
+
+
+@dataclass
+class Plan:
+    """A mix plan: channels, sequence length, seed, segments, plus the report (targets, epochs, warnings)."""
+
+    channels: list[str]
+    seq_len: int
+    seed: int
+    channel_tokens: list[int]  # training tokens per channel (one epoch)
+    segments: list[Segment]
+    report: dict[str, Any] = field(default_factory=dict)
+
+    # ---- addressing -------------------------------------------------------------------------------------
+    @property
+    def total_sequences(self) -> int:
+        return self.segments[-1].end if self.segments else 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.total_sequences * self.seq_len
+
+    @cached_property
+    def _starts(self) -> np.ndarray:
+        return np.array([s.start for s in self.segments], dtype=np.int64)
+
+    @cached_property
+    def _before(self) -> np.ndarray:
+        """Sequences per channel before each segment (int64[segments, n])."""
+        out = np.zeros((len(self.segments), len(self.channels)), dtype=np.int64)
+        acc = np.zeros(len(self.channels), dtype=np.int64)
+        for i, s in enumerate(self.segments):
+            out[i] = acc
+            acc = acc + s.channel_counts(s.length)
+        return out
+
+    def segment_at(self, position: int) -> Segment:
+        if not 0 <= position < self.total_sequences:
+            raise IndexError(f"position {position} is outside the plan (0..{self.total_sequences - 1})")
+        return self.segments[int(np.searchsorted(self._starts, position, side="right")) - 1]
+
+    def stage_at(self, position: int) -> str:
+        """Name of the stage sequence ``position`` belongs to."""
+        return self.segment_at(position).stage
+
+    def locate(self, positions: np.ndarray | list[int] | int) -> tuple[np.ndarray, np.ndarray]:
+        """Vectorised: (channel id, channel-local sequence index) of global positions.
+
+        The channel-local index k means "the k-th sequence of this channel's token stream", which is the same
+        tokens in every plan over the same shards (so reweighting never repeats or skips).
+        """
+        pos = np.atleast_1d(np.asarray(positions, dtype=np.int64))
+        if pos.size and (pos.min() < 0 or pos.max() >= self.total_sequences):
+            raise IndexError(f"positions outside the plan (0..{self.total_sequences - 1})")
+        seg = np.searchsorted(self._starts, pos, side="right") - 1
+        ch = np.empty(pos.size, dtype=np.int64)
+        idx = np.empty(pos.size, dtype=np.int64)
+        for s in np.unique(seg):
+            sel = seg == s
+            segment = self.segments[int(s)]
+            c, k = segment.locate(pos[sel] - segment.start)
+            ch[sel] = c
+            idx[sel] = k + self._before[s, c]
+        return ch, idx
+
+    def channel_sequences(self, position: int) -> np.ndarray:
+        """Sequences per channel consumed before global ``position`` (int64[n])."""
+        position = max(0, min(position, self.total_sequences))
+        if position == 0 or not self.segments:
+            return np.zeros(len(self.channels), dtype=np.int64)
+        if position == self.total_sequences:
+            i = len(self.segments) - 1
+        else:
+            i = int(np.searchsorted(self._starts, position, side="right")) - 1
+        s = self.segments[i]
+        return self._before[i] + s.channel_counts(position - s.start)
+
+    def channel_tokens_at(self, position: int) -> dict[str, int]:
+        """Tokens per channel consumed before global ``position``."""
+        seqs = self.channel_sequences(position)
+        return {c: int(n) * self.seq_len for c, n in zip(self.channels, seqs, strict=True)}
+
+    def target_sequences(self, position: int) -> np.ndarray:
+        """The planned (ideal, fractional) sequences per channel before ``position``: within each segment the
+        channel's share grows linearly at ``counts[c] / period`` per sequence. Realised counts stay within one
+        sequence of this at every position (the Pfair lag bound)."""
+        out = np.zeros(len(self.channels), dtype=np.float64)
+        for s in self.segments:
+            if position <= s.start:
+                break
+            n = min(position, s.end) - s.start
+            out += n * np.asarray(s.counts, dtype=np.float64) / s.period
+        return out
+
+    def weights_at(self, position: int) -> dict[str, float]:
+        """The planned token shares per channel at ``position``."""
+        s = self.segment_at(min(position, self.total_sequences - 1))
+        return {c: m / s.period for c, m in zip(self.channels, s.counts, strict=True)}
+
+    def epochs(self) -> dict[str, float]:
+        """Passes over each channel's training tokens the whole plan takes."""
+        seqs = self.channel_sequences(self.total_sequences)
+        return {c: (int(n) * self.seq_len / t if t else 0.0)
+                for c, n, t in zip(self.channels, seqs, self.channel_tokens, strict=True)}
+
+    # ---- dynamic reweighting --------------------------------------------------------------------------------
+    def reweight(self, at: int, ratios: dict[str, float], until: int | None = None,
+                 max_epochs: float | None = None, period: int = 65536) -> Plan:
+        """A new plan, identical before position ``at``, with token shares ``ratios`` on [at, until)
+        (default: to the end of the stage containing ``at``); later segments are kept as they were.
+
+        Raises MixError for unknown channels or when a channel would pass ``max_epochs``.
+        """
+        unknown = sorted(set(ratios) - set(self.channels))
+        if unknown:
+            raise MixError(f"reweight: unknown channel(s) {unknown}; channels are {self.channels}")
+        if not 0 <= at < self.total_sequences:
+            raise MixError(f"reweight: position {at} is outside the plan (0..{self.total_sequences - 1})")
+        if until is None:
+            stage = self.stage_at(at)
+            until = max(s.end for s in self.segments if s.stage == stage)
+        until = min(until, self.total_sequences)
+        if until <= at:
+            raise MixError(f"reweight: until ({until}) must be after at ({at})")
+        w = np.array([max(0.0, float(ratios.get(c, 0.0))) for c in self.channels])
+        if w.sum() <= 0:
+            raise MixError("reweight: all weights are 0; give at least one positive weight")
+        new: list[Segment] = []
+        for s in self.segments:
+            if s.end <= at or s.start >= until:
+                new.append(s)
+                continue
+            if s.start < at:
+                new.append(Segment(s.stage, s.start, at - s.start, list(s.counts)))
+            if s.start <= at:
+                n = until - at
+                p = min(n, period)
+                new.append(Segment(s.stage, at, n, apportion(w, p).tolist()))
+            if s.end > until:
+                new.append(Segment(s.stage, until, s.end - until, list(s.counts)))
+        plan = Plan(self.channels, self.seq_len, self.seed, self.channel_tokens, new,
+                    {**self.report, "reweighted_at": [*self.report.get("reweighted_at", []), at]})
+        if max_epochs is not None:
+            over = {c: e for c, e in plan.epochs().items() if e > max_epochs + 1e-9}
+            if over:
+                raise MixError("reweight: " + "; ".join(f"{c} would need {e:.2f} epochs (cap {max_epochs:g})"
+                                                        for c, e in over.items()))
+        return plan
+
+    # ---- files ------------------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {"version": PLAN_VERSION, "channels": self.channels, "seq_len": self.seq_len, "seed": self.seed,
+                "channel_tokens": self.channel_tokens, "total_sequences": self.total_sequences,
+                "total_tokens": self.total_tokens, "segments": [s.to_json() for s in self.segments],
+                **self.report}
+
+    def save(self, path: str | Path) -> Path:
+        write_json(path, self.to_json())
+        return Path(path)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        if data.get("version") != PLAN_VERSION:
+            raise MixError(f"plan version {data.get('version')} is not supported; rerun `mixkit mix`")
+        segs = [Segment(s["stage"], int(s["start"]), int(s["length"]), [int(x) for x in s["counts"]])
+                for s in data["segments"]]
+        fixed = {"version", "channels", "seq_len", "seed", "channel_tokens", "total_sequences", "total_tokens",
+                 "segments"}
+        return cls(list(data["channels"]), int(data["seq_len"]), int(data["seed"]),
+                   [int(x) for x in data["channel_tokens"]], segs, {k: v for k, v in data.items() if k not in fixed})
+
+    @classmethod
+    def load(cls, path: str | Path) -> Plan:
+        path = Path(path)
+        if not path.is_file():
+            raise MixError(f"mix plan {path} not found; run `mixkit mix RECIPE` first")
+        return cls.from_json(loads(path.read_bytes()))
+
+    @classmethod
+    def load_recipe(cls, recipe: Any) -> Plan:
+        from mixkit.pipeline.layout import Workdir
+
+        return cls.load(Workdir.of(recipe).plan)
