@@ -64,9 +64,10 @@ def item_text(
         elif isinstance(opts, list):
             parts.extend(str(v) for v in opts if v is not None)
     if answer:
+        # a free-form answer is text of the item; an option index, a label or a copy of an option is not
         a = row.get(answer)
-        if isinstance(a, str | int | float) and not isinstance(a, bool):
-            parts.append(str(a))
+        if isinstance(a, str) and len(a.strip()) > 1 and a not in parts:
+            parts.append(a)
     return "\n".join(parts)
 
 
