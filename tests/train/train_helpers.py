@@ -96,7 +96,7 @@ class SyntheticStream:
     def __len__(self) -> int:
         return 10**9
 
-    def weights_at(self, position: int) -> dict[str, float]:
+    def weights(self, position: int = 0) -> dict[str, float]:
         return dict(self._weights)
 
     def reweight(self, weights: dict[str, float], position: int) -> None:

@@ -27,9 +27,13 @@ class TrainStream(Protocol):
 
     channels: list[str]
 
+    def __len__(self) -> int:
+        """Sequences in the whole stream (the plan's length)."""
+        ...
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]: ...
 
-    def weights_at(self, position: int) -> dict[str, float]:
+    def weights(self, position: int) -> dict[str, float]:
         """Target weights per channel (fractions of tokens) in effect at ``position``."""
         ...
 
@@ -68,10 +72,42 @@ def read_micro_batches(
 
 
 def open_stream(recipe: Any, seq_len: int | None = None) -> tuple[Any, Any]:
-    """The training stream and the held-out stream (or None) of a recipe, from its packed token shards.
+    """The training stream and the held-out stream (or None) of a recipe, from its plan and token shards.
 
-    Built by ``mixkit.pack`` from the mix plan (``mixkit mix`` and ``mixkit pack`` must have run).
+    ``mixkit.pack.dataset.PackedStream`` implements ``TrainStream`` over ``<workdir>/plan.json`` and
+    ``tokens/``; ``ValStream`` packs the held-out documents ``pack`` set aside, per channel.
     """
-    from mixkit.train.mixpack_adapter import open_packed
+    from mixkit.errors import MixkitError
+    from mixkit.pack.dataset import PackedStream, ValStream
+    from mixkit.pipeline.layout import Workdir
 
-    return open_packed(recipe, seq_len)
+    wd = Workdir.of(recipe)
+    if not wd.plan.is_file() or not (wd.tokens / "index.json").is_file():
+        raise MixkitError(
+            f"no mix plan / token shards in {wd.root}; run `mixkit pack RECIPE` then `mixkit mix RECIPE` (or "
+            "`mixkit run RECIPE`) before `mixkit train`"
+        )
+    stream = PackedStream(recipe)
+    if seq_len is not None and seq_len != stream.seq_len:
+        raise MixkitError(
+            f"train.seq_len ({seq_len}) differs from the plan's seq_len ({stream.seq_len}); remove train.seq_len "
+            "or set mix.seq_len and rerun `mixkit mix`"
+        )
+    val = None
+    if recipe.train is not None and recipe.train.val_every and (wd.tokens / "val").is_dir():
+        val = ValStream(recipe, stream.seq_len)
+        if len(val) == 0:
+            val = None
+    return stream, val
+
+
+def index_vocab_size(recipe: Any) -> int | None:
+    """The tokenizer vocabulary size ``pack`` recorded in ``tokens/index.json`` (None when absent)."""
+    from mixkit.pipeline.layout import Workdir
+    from mixkit.utils import loads
+
+    path = Workdir.of(recipe).tokens / "index.json"
+    if not path.is_file():
+        return None
+    size = loads(path.read_bytes()).get("vocab_size")
+    return int(size) if size else None

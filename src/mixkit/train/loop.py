@@ -41,7 +41,7 @@ from mixkit.errors import MixkitError
 from mixkit.pipeline.layout import Workdir
 from mixkit.train.channel_loss import ChannelLossMeter, causal_lm_loss
 from mixkit.train.config import TrainConfig
-from mixkit.train.data import collate, read_micro_batches
+from mixkit.train.data import collate, index_vocab_size, read_micro_batches
 from mixkit.train.reweight import Reweighter, build_reweighter
 from mixkit.train.schedules import LRSchedule
 from mixkit.utils import atomic_open, write_json
@@ -387,7 +387,15 @@ def _train(
             f"{train_dir} already holds checkpoints (newest: {checkpoint.name}); pass --resume to continue, "
             f"or delete {train_dir} to start over"
         )
-    model = build_model(cfg, recipe, getattr(stream, "vocab_size", None), seed)
+    vocab_size = getattr(stream, "vocab_size", None) or index_vocab_size(recipe)
+    step_seqs = cfg.micro_batch_size * cfg.grad_accum * accelerator.num_processes
+    if hasattr(stream, "__len__") and len(stream) < cfg.max_steps * step_seqs:
+        raise TrainError(
+            f"the mix plan has {len(stream)} sequences but train.max_steps={cfg.max_steps} needs "
+            f"{cfg.max_steps * step_seqs} (max_steps x micro_batch_size x grad_accum x {accelerator.num_processes}"
+            f" processes); lower train.max_steps or raise the mix token budget"
+        )
+    model = build_model(cfg, recipe, vocab_size, seed)
     optimizer = build_optimizer(model, cfg)
     model, optimizer = accelerator.prepare(model, optimizer)
     model.train()
@@ -431,7 +439,6 @@ def _train(
     reduce = lambda t: accelerator.reduce(t, "sum")  # noqa: E731 - the one all-reduce per logging step
     rw_every = cfg.reweight.every if cfg.reweight else 0
     decay_stage = cfg.schedule.decay_on_stage
-    step_tokens = cfg.micro_batch_size * cfg.grad_accum * accelerator.num_processes
     last_ckpt: Path | None = checkpoint
     state.window_start = time.perf_counter()
     status = "completed"
@@ -480,7 +487,7 @@ def _train(
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         state.step += 1
-        state.position += step_tokens
+        state.position += step_seqs
 
         # ---- log (one all-reduce of the (sum, count) buffer), reweight, evaluate
         is_log = state.step % cfg.log_every == 0 or state.step == cfg.max_steps
@@ -523,7 +530,12 @@ def _train(
             old = _weights(stream, state.position)
             new = reweighter.update(per, old, state.step)
             if new is not None:
-                stream.reweight(new, state.position)
+                try:
+                    stream.reweight(new, state.position)
+                except MixkitError as exc:  # e.g. a channel would pass its epoch cap: keep the current plan
+                    log.warning("reweight at step %d not applied: %s", state.step, exc)
+                    new = None
+            if new is not None:
                 metrics.write(
                     {
                         "kind": "reweight",
@@ -586,11 +598,8 @@ def _train(
 
 
 def _weights(stream: Any, position: int) -> dict[str, float]:
-    """The stream's current target weights per channel (at ``position`` when the stream has stages)."""
-    if callable(getattr(stream, "weights_at", None)):
-        w = stream.weights_at(position)
-    else:
-        w = stream.weights() if callable(getattr(stream, "weights", None)) else getattr(stream, "weights", {})
+    """The stream's target weights per channel at ``position`` (clamped to the last sequence of the plan)."""
+    w = stream.weights(min(position, len(stream) - 1))
     return {c: float(v) for c, v in dict(w).items()}
 
 
