@@ -1,0 +1,153 @@
+"""Gopher / C4 / FineWeb filters on real keep/drop examples in English and Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from mixkit.curate.heuristics import C4, DEFAULTS, FineWeb, GopherQuality, GopherRepetition, count_sentences
+from mixkit.curate.textstats import split_words, text_stats
+from mixkit.pipeline.step import ShardContext
+from mixkit.records import Document
+
+EN_GOOD = (
+    "The history of the printing press is a story about how ideas travel. Before movable type, books were copied "
+    "by hand, and a single volume could take months to finish.\n"
+    "When Gutenberg combined a screw press with metal type and oil-based ink, the cost of making a book fell "
+    "sharply. Printers soon appeared in cities across Europe, and they competed to publish the works that readers "
+    "wanted most.\n"
+    "Scholars could now compare the same text in different places, which made it easier to find and correct "
+    "errors. Merchants used printed forms and price lists, and governments began to publish laws so that more "
+    "people could read them.\n"
+    "The change was not immediate, and many people still could not read. Over the following centuries, however, "
+    "cheaper books and pamphlets helped to spread literacy, and with it new arguments about religion, science and "
+    "politics."
+)
+
+
+def chain_verdict(text: str, lang: str = "auto", meta: dict | None = None) -> str:
+    steps = [GopherRepetition({"lang": lang}), GopherQuality({"lang": lang}), C4({"lang": lang}),
+             FineWeb({"lang": lang})]
+    doc = Document(id="d", text=text, meta=dict(meta or {}))
+    ctx = ShardContext()
+    for s in steps:
+        r = s.keep(doc, ctx)
+        if r is not True:
+            return f"{s.name}:{r}"
+    return "keep"
+
+
+def test_english_prose_kept():
+    assert chain_verdict(EN_GOOD) == "keep"
+
+
+MENU = "\n".join(["Home", "About us", "Products", "Contact", "Careers", "Press", "Blog", "Login"])
+
+
+@pytest.mark.parametrize(
+    ("step", "text", "expected"),
+    [
+        (GopherRepetition, "Buy cheap watches online today.\n" * 30, "dup_line_frac"),
+        (GopherRepetition, "Buy cheap watches online today.\n\n" * 30, "dup_para_frac"),
+        (GopherRepetition, EN_GOOD + " the best deal " * 80, "top_2_gram"),
+        (GopherQuality, "Short note about nothing in particular.", "gopher_short_doc"),
+        (GopherQuality, "#tag " * 60 + "\n" + EN_GOOD, "gopher_too_many_hashes"),
+        (GopherQuality, "\n".join(f"- item {i} of the list that goes on and on here" for i in range(40)),
+         "gopher_too_many_bullets"),
+        (GopherQuality, "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+         "sigma tau " * 4, "gopher_enough_stop_words"),
+        (GopherQuality, " ".join(["12,345 67.8 -- 99 %% ++"] * 30) + " the and of to", "gopher_below_alpha_threshold"),
+        (C4, "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 3 + "\n" + EN_GOOD, "lorem_ipsum"),
+        (C4, "function f(x) { return x + 1; }.\n" + EN_GOOD, "curly_bracket"),
+        (C4, MENU + "\nWelcome to our shop.", "too_few_sentences"),
+        (FineWeb, MENU + "\n" + "\n".join(EN_GOOD.split("\n")[:2]), "short_line_ratio"),
+    ],
+)
+def test_english_drops(step, text, expected):
+    assert step().keep(Document(id="e", text=text), ShardContext()) == expected
+
+
+def test_chinese_prose_kept(zh_paragraphs):
+    for p in zh_paragraphs:
+        assert chain_verdict(p) == "keep", p[:30]
+        assert chain_verdict(p.replace("。", "。\n").strip()) == "keep"
+
+
+def test_chinese_needs_chinese_rules(zh_paragraphs):
+    # with English rules (whitespace words) a Chinese paragraph has almost no "words" and is dropped
+    assert chain_verdict(zh_paragraphs[0], lang="en") != "keep"
+    # the language step's tag selects the Chinese rules too
+    assert chain_verdict(zh_paragraphs[0], meta={"lang": "zh"}) == "keep"
+
+
+@pytest.mark.parametrize(
+    ("step", "text", "expected"),
+    [
+        (GopherRepetition, "点击这里领取优惠券！\n" * 20, "dup_line_frac"),
+        (GopherRepetition, "今天天气很好，我们去公园散步。" + "限时抢购，" * 40, "top_2_gram"),
+        (GopherQuality, "苹果香蕉橘子葡萄西瓜草莓菠萝芒果樱桃柠檬桃子梨子荔枝龙眼榴莲椰子甘蔗柚子石榴山楂。" * 2,
+         "gopher_enough_stop_words"),
+        (GopherQuality, "今天下雨了。", "gopher_short_doc"),
+        (C4, "首页\n新闻\n体育\n财经\n娱乐\n科技\n联系我们\n今天早上下了一场小雨，空气变得特别清新。", "too_few_sentences"),
+        (FineWeb, "首页\n新闻\n体育\n财经\n娱乐\n科技\n联系我们\n今天早上下了一场小雨，空气变得特别清新。", "short_line_ratio"),
+    ],
+)
+def test_chinese_drops(step, text, expected):
+    assert step().keep(Document(id="z", text=text), ShardContext()) == expected
+
+
+def test_chinese_words_are_characters(zh_paragraphs):
+    st = text_stats(Document(id="z", text="我们在学习。Python 3 很好！"))
+    assert st.lang == "zh"
+    assert st.words == ["我", "们", "在", "学", "习", "。", "Python", "3", "很", "好", "！"]
+
+
+def test_c4_removes_lines_and_counts_sentences():
+    doc = Document(id="c", text="Menu\n" + EN_GOOD + "\nSee our privacy policy for details.\nShare this")
+    assert C4().keep(doc, ShardContext()) is True
+    assert doc.text == EN_GOOD  # menu, policy line and unterminated line removed
+    assert count_sentences(split_words("It works. Does it? Yes! e.g. this is one.")) == 4
+
+
+def test_c4_decide_only_keeps_text():
+    doc = Document(id="c", text="Menu\n" + EN_GOOD)
+    assert C4({"remove_lines": False}).keep(doc, ShardContext()) is True
+    assert doc.text.startswith("Menu\n")
+
+
+def test_fineweb_rules():
+    lines = "\n".join(f"Line {i} without end" for i in range(20))
+    assert FineWeb().keep(Document(id="f", text=lines), ShardContext()) == "line_punct_ratio"
+    short = "\n".join(["Too short.", "Also short.", "Very short.", EN_GOOD.split("\n")[0]])
+    assert FineWeb().keep(Document(id="f", text=short), ShardContext()) == "short_line_ratio"
+    dup = EN_GOOD + "\n" + EN_GOOD.split("\n")[0]
+    assert FineWeb().keep(Document(id="f", text=dup), ShardContext()) == "char_dup_ratio"
+    assert FineWeb().keep(Document(id="f", text=EN_GOOD), ShardContext()) is True
+
+
+def test_overrides_and_disable():
+    doc = Document(id="o", text="Short note about nothing in particular.")
+    assert GopherQuality({"min_doc_words": None, "min_stop_words": None}).keep(doc, ShardContext()) is True
+    assert GopherQuality({"min_doc_words": 5, "min_stop_words": 0}).keep(doc, ShardContext()) is True
+    assert GopherQuality().thresholds("zh")["min_avg_word_length"] is None
+    assert DEFAULTS["gopher_repetition"]["en"]["dup_n_grams"][5] == 0.15  # Rae et al. 2021, Table A1
+
+
+def test_stats_computed_once_and_invalidated():
+    doc = Document(id="s", text=EN_GOOD)
+    st = text_stats(doc)
+    _ = st.words
+    assert text_stats(doc) is st  # shared by the next filter
+    GopherRepetition().keep(doc, ShardContext())
+    GopherQuality().keep(doc, ShardContext())
+    assert doc.meta["_stats"] is st
+    doc.text = doc.text + "\nA new line."
+    assert text_stats(doc) is not st
+
+
+def test_pathological_documents_finish():
+    # 200 KB of punctuation and a 1 MB document with repetition: linear-time code paths (timed in benchmarks/)
+    punct = "!?.,;:-()[]{}'\"" * (200_000 // 15)
+    big = ("word " * 50 + "\n") * 4000 + EN_GOOD * 100
+    for text in (punct, big):
+        for step in (GopherRepetition(), GopherQuality(), C4(), FineWeb()):
+            assert step.keep(Document(id="p", text=text), ShardContext()) is not None

@@ -1,0 +1,73 @@
+"""The shared text statistics: word splitting and the fast n-gram repetition measures vs naive definitions."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mixkit.curate import textstats
+from mixkit.curate.textstats import TextStats, split_words, strip_transient
+
+
+def naive_top(words: list[str], n: int) -> int:
+    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    if not grams:
+        return 0
+    gram, count = Counter(grams).most_common(1)[0]
+    return count * len(" ".join(gram))
+
+
+def naive_dup(words: list[str], n: int) -> int:
+    seen: set[tuple[str, ...]] = set()
+    total, i = 0, 0
+    while i < len(words) - n + 1:
+        g = tuple(words[i : i + n])
+        if g in seen:
+            total += sum(map(len, g))
+            i += n
+        else:
+            seen.add(g)
+            i += 1
+    return total
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["a", "bb", "the", "cat", "sat", "on", "mat", "x"]), min_size=0, max_size=900),
+       st.integers(2, 10))
+def test_ngram_measures_match_definition(words, n):
+    # sizes straddle the pure-Python / numpy switch (_SMALL words)
+    stats = TextStats(" ".join(words))
+    assert stats.words == words
+    assert stats.top_ngram_chars(n) == naive_top(words, n)
+    assert stats.duplicate_ngram_chars(n) == naive_dup(words, n)
+
+
+def test_numpy_path_on_large_input():
+    words = (["alpha", "beta", "gamma", "delta"] * 300) + [f"w{i}" for i in range(500)]
+    stats = TextStats(" ".join(words))
+    assert len(words) > textstats._SMALL
+    for n in (2, 3, 5, 10):
+        assert stats.top_ngram_chars(n) == naive_top(words, n)
+        assert stats.duplicate_ngram_chars(n) == naive_dup(words, n)
+
+
+def test_split_words_english_rules():
+    # expectations checked against spaCy 3 blank("en"), the tokenizer datatrove uses
+    assert split_words("Don't stop, it's the U.S. e.g. (maybe).") == [
+        "Do", "n't", "stop", ",", "it", "'s", "the", "U.S.", "e.g.", "(", "maybe", ")", "."]
+    assert split_words("well-known COVID-19 3-4 a/b see https://example.com/a-b.") == [
+        "well", "-", "known", "COVID-19", "3", "-", "4", "a", "/", "b", "see", "https://example.com/a-b", "."]
+    assert split_words("Wait... 10km $5") == ["Wait", "...", "10", "km", "$", "5"]
+    assert split_words("") == []
+
+
+def test_split_words_linear_on_punctuation_runs():
+    text = "!?.,;:" * 40_000  # one 240,000-character chunk
+    words = split_words(text)
+    assert "".join(words) == text
+
+
+def test_strip_transient():
+    assert strip_transient({"_stats": 1, "lang": "en"}) == {"lang": "en"}
