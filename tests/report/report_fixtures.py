@@ -3,6 +3,7 @@ written the way the stages do) and where CI artifacts are kept."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -226,6 +227,18 @@ def build_workdir(root: Path) -> dict[str, Any]:
                 )
                 + "\n"
             )
+    with open(wd / "quarantine" / "web_zh-00000.jsonl", "w", encoding="utf-8") as fh:
+        for i in range(3):  # bytes that are not UTF-8 are stored base64-encoded, as mixkit.io.readers does
+            raw = base64.b64encode(b'{"text": "caf\xe9 ' + str(i).encode() + b'"}').decode("ascii")
+            rec = {
+                "reason": "invalid_utf8",
+                "source": "web_zh",
+                "file": "data/zh.jsonl",
+                "line": i + 1,
+                "raw": raw,
+                "raw_encoding": "base64",
+            }
+            fh.write(json.dumps(rec) + "\n")
 
     _write_json(
         wd / "plan.json",

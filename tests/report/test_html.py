@@ -97,6 +97,7 @@ def test_dropped_samples_are_deterministic_bounded_and_escaped(synthetic: tuple[
     assert "<script>alert" not in samples
     # quarantine samples with file:line and raw content
     assert "data/en.jsonl:10" in samples and "{not json" in samples
+    assert "caf\ufffd 1" in samples  # base64 raw bytes shown decoded, the invalid byte as U+FFFD
     # the same sample whatever order the dropped files are in
     first = samples
     dropped = expect["workdir"] / "dropped"

@@ -7,6 +7,8 @@ crashed run is exactly when a user needs one.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import heapq
 import json
 import logging
@@ -304,6 +306,10 @@ def sample_quarantine(
                     key = f"{rec.get('file')}:{rec.get('line')}:{path.name}:{n}"
                     raw = rec.get("raw")
                     raw = raw if isinstance(raw, str) else json.dumps(raw)
+                    if rec.get("raw_encoding") == "base64":
+                        # bytes that are not UTF-8: show them decoded, invalid sequences as U+FFFD
+                        with contextlib.suppress(ValueError):
+                            raw = base64.b64decode(raw).decode("utf-8", errors="replace")
                     raw, size = _clip(raw, chars)
                     item = (
                         -_rank(seed, key),

@@ -299,10 +299,13 @@ def _samples(c: Collected) -> str:
             not_run("no dropped/*.parquet in the workdir (nothing dropped, or curate.write_dropped is off).")
         )
     else:
-        out.append(
-            f"<p>{fmt(d['total'])} dropped documents in {fmt(d['files'])} file(s); a seeded sample per "
-            "reason, texts cut to the configured length.</p>"
-        )
+        if d["total"]:
+            out.append(
+                f"<p>{fmt(d['total'])} dropped documents in {fmt(d['files'])} file(s); a seeded sample per "
+                "reason, texts cut to the configured length.</p>"
+            )
+        else:
+            out.append("<p>No document was dropped.</p>")
         for i, g in enumerate(d["groups"]):
             items = []
             for s in g["samples"]:
@@ -327,7 +330,7 @@ def _samples(c: Collected) -> str:
     if not q:
         out.append("<p>No quarantine files: every input record was readable.</p>")
     else:
-        for g in q["groups"]:
+        for i, g in enumerate(q["groups"]):
             items = []
             for s in g["samples"]:
                 where = f"{s['file']}:{s['line']}" if s.get("line") is not None else s.get("file")
@@ -337,8 +340,9 @@ def _samples(c: Collected) -> str:
                     f'<pre class="sample">{esc(s["raw"])}</pre>'
                 )
             body = "".join(items) or "<p>(no samples requested)</p>"
+            is_open = " open" if i < OPEN_GROUPS else ""
             out.append(
-                f"<details><summary><b>{esc(g['reason'])}</b> — {fmt(g['count'])} record(s)</summary>"
+                f"<details{is_open}><summary><b>{esc(g['reason'])}</b> — {fmt(g['count'])} record(s)</summary>"
                 f"{body}</details>"
             )
     return "".join(out)
@@ -512,7 +516,7 @@ def _manifest(c: Collected) -> str:
         ["recipe", r.get("file") or r["name"]],
         ["recipe sha256", r.get("sha256", "(no file)")],
         ["recipe fingerprint (parsed)", r["fingerprint"]],
-        ["seed", m["seed"]],
+        ["seed", str(m["seed"])],
         ["workdir", m["workdir"]],
     ]
     for where, g in m["git"].items():
@@ -521,7 +525,12 @@ def _manifest(c: Collected) -> str:
         rows.append(["git", "not a git checkout (or git not installed)"])
     out = [table(None, rows)]
     out.append("<h3>Versions</h3>")
-    out.append(table(["package", "version"], [[k, v] for k, v in m["versions"].items()]))
+    items = list(m["versions"].items())
+    per_row = 3  # three package/version pairs per row keeps the table short
+    flat = [x for kv in items for x in kv]
+    rows = [flat[i : i + 2 * per_row] for i in range(0, len(flat), 2 * per_row)]
+    rows[-1] += [""] * (2 * per_row - len(rows[-1]))
+    out.append(table(["package", "version"] * per_row, rows))
     out.append("<h3>Input files</h3>")
     limit_mb = m["full_hash_limit"] / 1e6
     out.append(
@@ -648,5 +657,5 @@ def write_report(recipe, path: str | Path | None = None) -> Path:
     page = render(collect(recipe))
     with atomic_open(out, "wb") as fh:
         fh.write(page.encode("utf-8"))
-    log.info("report: %s", out)
+    log.debug("report: %s", out)
     return out

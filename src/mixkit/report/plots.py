@@ -65,18 +65,22 @@ def funnel(curation: dict[str, Any]) -> bytes:
                 labels.append(row["label"])
     fig = _figure(10, 3.2 + 0.12 * len(labels))
     ax = fig.subplots()
+    lowest = 100.0
     for name, c in channels.items():
         base = c["input"] or 1
         xs, ys = [], []
         for row in c["funnel"]:
             xs.append(labels.index(row["label"]))
             ys.append(100.0 * row["remaining"] / base)
-        ax.plot(
-            xs, ys, marker="o", color=colors[name], label=f"{name} ({c['input']:,} in, {c['kept']:,} kept)"
-        )
+        lowest = min([lowest, *ys])
+        label = f"{name} ({c['input']:,} in, {c['kept']:,} kept)"
+        ax.plot(xs, ys, marker="o", color=colors[name], label=label)
+        ax.annotate(f" {ys[-1]:.1f}%", (xs[-1], ys[-1]), color=colors[name], fontsize="small", va="center")
     ax.set_xticks(range(len(labels)), [_short(x) for x in labels], rotation=30, ha="right")
+    ax.set_xlim(-0.3, len(labels) - 0.4)
     ax.set_ylabel("records remaining (% of input)")
-    ax.set_ylim(0, 105)
+    # Zoom in when little was removed (otherwise a 0.5 % drop is invisible); the axis label keeps it honest.
+    ax.set_ylim(max(0.0, math.floor(lowest / 10.0) * 10.0 - 5.0), 101.5)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="lower left")
     ax.set_title("Curation funnel per channel")
