@@ -97,7 +97,17 @@ def default_sample(limit: int) -> list[dict]:
         if buf:
             docs.append({"id": f"topic/{key}/end", "text": "\n\n".join(buf)})
     stdlib = Path(sysconfig.get_paths()["stdlib"])
-    skip = {"antigravity", "this", "idlelib", "test", "tkinter", "turtle", "turtledemo", "lib2to3", "ensurepip"}
+    skip = {
+        "antigravity",
+        "this",
+        "idlelib",
+        "test",
+        "tkinter",
+        "turtle",
+        "turtledemo",
+        "lib2to3",
+        "ensurepip",
+    }
     for mod in sorted(m.name for m in pkgutil.iter_modules([str(stdlib)])):
         if mod in skip or mod.startswith("_"):
             continue
@@ -142,8 +152,12 @@ def run_mixkit(docs: list[dict]) -> tuple[float, list[str]]:
     from mixkit.pipeline.step import ShardContext
     from mixkit.records import Document
 
-    chain = [GopherRepetition({"lang": "en"}), GopherQuality({"lang": "en"}), C4({"lang": "en"}),
-             FineWeb({"lang": "en"})]
+    chain = [
+        GopherRepetition({"lang": "en"}),
+        GopherQuality({"lang": "en"}),
+        C4({"lang": "en"}),
+        FineWeb({"lang": "en"}),
+    ]
     ctx = ShardContext()
     ctx.keep_dropped = False
     for step in chain:
@@ -198,8 +212,10 @@ def main() -> int:
     print("first failing step (mixkit):", dict(Counter(v.split(":")[0] for v in mk).most_common()))
     print(f"datatrove 0.10.1: {len(docs) / dt_seconds:9.1f} docs/s per core  ({dt_seconds:.2f} s CPU)")
     print(f"mixkit          : {len(docs) / mk_seconds:9.1f} docs/s per core  ({mk_seconds:.2f} s CPU)")
-    print(f"agreement on keep/drop: {same / len(docs):.4f}  ({same}/{len(docs)}); same step+reason: "
-          f"{same_reason / len(docs):.4f}")
+    print(
+        f"agreement on keep/drop: {same / len(docs):.4f}  ({same}/{len(docs)}); same step+reason: "
+        f"{same_reason / len(docs):.4f}"
+    )
     shown = 0
     for d, a, b in zip(docs, mk, dtv, strict=True):
         if (a == "keep") != (b == "keep") and shown < args.show:

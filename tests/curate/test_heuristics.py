@@ -25,8 +25,12 @@ EN_GOOD = (
 
 
 def chain_verdict(text: str, lang: str = "auto", meta: dict | None = None) -> str:
-    steps = [GopherRepetition({"lang": lang}), GopherQuality({"lang": lang}), C4({"lang": lang}),
-             FineWeb({"lang": lang})]
+    steps = [
+        GopherRepetition({"lang": lang}),
+        GopherQuality({"lang": lang}),
+        C4({"lang": lang}),
+        FineWeb({"lang": lang}),
+    ]
     doc = Document(id="d", text=text, meta=dict(meta or {}))
     ctx = ShardContext()
     for s in steps:
@@ -51,11 +55,22 @@ MENU = "\n".join(["Home", "About us", "Products", "Contact", "Careers", "Press",
         (GopherRepetition, EN_GOOD + " the best deal " * 80, "top_2_gram"),
         (GopherQuality, "Short note about nothing in particular.", "gopher_short_doc"),
         (GopherQuality, "#tag " * 60 + "\n" + EN_GOOD, "gopher_too_many_hashes"),
-        (GopherQuality, "\n".join(f"- item {i} of the list that goes on and on here" for i in range(40)),
-         "gopher_too_many_bullets"),
-        (GopherQuality, "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
-         "sigma tau " * 4, "gopher_enough_stop_words"),
-        (GopherQuality, " ".join(["12,345 67.8 -- 99 %% ++"] * 30) + " the and of to", "gopher_below_alpha_threshold"),
+        (
+            GopherQuality,
+            "\n".join(f"- item {i} of the list that goes on and on here" for i in range(40)),
+            "gopher_too_many_bullets",
+        ),
+        (
+            GopherQuality,
+            "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+            "sigma tau " * 4,
+            "gopher_enough_stop_words",
+        ),
+        (
+            GopherQuality,
+            " ".join(["12,345 67.8 -- 99 %% ++"] * 30) + " the and of to",
+            "gopher_below_alpha_threshold",
+        ),
         (C4, "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 3 + "\n" + EN_GOOD, "lorem_ipsum"),
         (C4, "function f(x) { return x + 1; }.\n" + EN_GOOD, "curly_bracket"),
         (C4, MENU + "\nWelcome to our shop.", "too_few_sentences"),
@@ -84,11 +99,22 @@ def test_chinese_needs_chinese_rules(zh_paragraphs):
     [
         (GopherRepetition, "点击这里领取优惠券！\n" * 20, "dup_line_frac"),
         (GopherRepetition, "今天天气很好，我们去公园散步。" + "限时抢购，" * 40, "top_2_gram"),
-        (GopherQuality, "苹果香蕉橘子葡萄西瓜草莓菠萝芒果樱桃柠檬桃子梨子荔枝龙眼榴莲椰子甘蔗柚子石榴山楂。" * 2,
-         "gopher_enough_stop_words"),
+        (
+            GopherQuality,
+            "苹果香蕉橘子葡萄西瓜草莓菠萝芒果樱桃柠檬桃子梨子荔枝龙眼榴莲椰子甘蔗柚子石榴山楂。" * 2,
+            "gopher_enough_stop_words",
+        ),
         (GopherQuality, "今天下雨了。", "gopher_short_doc"),
-        (C4, "首页\n新闻\n体育\n财经\n娱乐\n科技\n联系我们\n今天早上下了一场小雨，空气变得特别清新。", "too_few_sentences"),
-        (FineWeb, "首页\n新闻\n体育\n财经\n娱乐\n科技\n联系我们\n今天早上下了一场小雨，空气变得特别清新。", "short_line_ratio"),
+        (
+            C4,
+            "首页\n新闻\n体育\n财经\n娱乐\n科技\n联系我们\n今天早上下了一场小雨，空气变得特别清新。",
+            "too_few_sentences",
+        ),
+        (
+            FineWeb,
+            "首页\n新闻\n体育\n财经\n娱乐\n科技\n联系我们\n今天早上下了一场小雨，空气变得特别清新。",
+            "short_line_ratio",
+        ),
     ],
 )
 def test_chinese_drops(step, text, expected):

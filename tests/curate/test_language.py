@@ -35,8 +35,11 @@ def test_accuracy_en_zh_code(en_paragraphs, zh_paragraphs, code_files):
     kept = list(step.run(docs, ctx))
     correct = sum(d.meta["lang"] == label for d, (_, label) in zip(docs, sample, strict=True))
     acc = correct / len(sample)
-    wrong = [(label, d.meta["lang"], d.text[:80]) for d, (_, label) in zip(docs, sample, strict=True)
-             if d.meta["lang"] != label]
+    wrong = [
+        (label, d.meta["lang"], d.text[:80])
+        for d, (_, label) in zip(docs, sample, strict=True)
+        if d.meta["lang"] != label
+    ]
     print(f"language id accuracy: {acc:.4f} on {len(sample)} documents")
     assert acc >= 0.97, (acc, wrong[:10])
     # every doc carries a score in [0, 1]; code is dropped here because the recipe keeps only en and zh
@@ -48,8 +51,10 @@ def test_accuracy_en_zh_code(en_paragraphs, zh_paragraphs, code_files):
 def test_code_kept_when_recipe_has_code_channel(code_files):
     step = Language({"keep": ["en", "zh"], "code_channels": ["code"]})
     ctx = ShardContext()
-    docs = [Document(id="a", text=code_files[3], channel="code"),
-            Document(id="b", text=code_files[5], channel="web")]
+    docs = [
+        Document(id="a", text=code_files[3], channel="code"),
+        Document(id="b", text=code_files[5], channel="web"),
+    ]
     kept = list(step.run(docs, ctx))
     assert [d.id for d in kept] == ["a", "b"]
     assert docs[0].meta == {"lang": "code", "lang_score": 1.0}
@@ -59,10 +64,15 @@ def test_code_kept_when_recipe_has_code_channel(code_files):
 def test_min_score_and_unlisted_language(zh_paragraphs):
     step = Language({"keep": ["en"], "min_score": 0.5})
     ctx = ShardContext()
-    docs = [Document(id="zh", text=zh_paragraphs[0]),
-            Document(id="fr", text="Bonjour à tous, nous allons parler aujourd'hui de la cuisine française et "
-                     "de ses traditions régionales."),
-            Document(id="en", text="The quick brown fox jumps over the lazy dog while the farmer watches.")]
+    docs = [
+        Document(id="zh", text=zh_paragraphs[0]),
+        Document(
+            id="fr",
+            text="Bonjour à tous, nous allons parler aujourd'hui de la cuisine française et "
+            "de ses traditions régionales.",
+        ),
+        Document(id="en", text="The quick brown fox jumps over the lazy dog while the farmer watches."),
+    ]
     kept = list(step.run(docs, ctx))
     assert [d.id for d in kept] == ["en"]
     assert ctx.stats["language"].dropped == {"lang_zh": 1, "lang_fr": 1}

@@ -61,8 +61,11 @@ def make_pii(typ: str, rng: random.Random) -> str:
     if typ == "IP_ADDRESS":
         if rng.random() < 0.7:
             return f"{rng.choice([8, 23, 45, 66, 81, 104, 151, 203])}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
-        return f"2a0{rng.randint(0, 9)}:{rng.randint(1, 0xFFFF):x}::{rng.randint(1, 0xFFFF):x}" if rng.random() < 0.5 \
+        return (
+            f"2a0{rng.randint(0, 9)}:{rng.randint(1, 0xFFFF):x}::{rng.randint(1, 0xFFFF):x}"
+            if rng.random() < 0.5
             else ":".join(f"{rng.randint(1, 0xFFFF):x}" for _ in range(8)).replace("0:", "a:")
+        )
     if typ == "PHONE":
         kind = rng.randrange(4)
         if kind == 0:
@@ -103,7 +106,9 @@ def make_lookalike(rng: random.Random) -> str:
     if kind == 3:
         return f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
     if kind == 4:
-        return str(rng.randint(1_600_000_000, 1_800_000_000)) + (str(rng.randint(100, 999)) if rng.random() < 0.5 else "")
+        return str(rng.randint(1_600_000_000, 1_800_000_000)) + (
+            str(rng.randint(100, 999)) if rng.random() < 0.5 else ""
+        )
     if kind == 5:
         return _rand(rng, "0123456789abcdef", rng.choice([7, 32, 40, 64]))
     if kind == 6:
@@ -179,7 +184,9 @@ def test_lookalikes_survive(text):
 
 
 def test_step_counts_per_type():
-    doc = Document(id="1", text="写信到 zhang.san@example.cn 或致电 13912345678，IP 8.8.4.4。Mail bob@example.com.")
+    doc = Document(
+        id="1", text="写信到 zhang.san@example.cn 或致电 13912345678，IP 8.8.4.4。Mail bob@example.com."
+    )
     ctx = ShardContext()
     step = PII({"tag_meta": True})
     out = list(step.run([doc], ctx))

@@ -34,8 +34,10 @@ def naive_dup(words: list[str], n: int) -> int:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(["a", "bb", "the", "cat", "sat", "on", "mat", "x"]), min_size=0, max_size=900),
-       st.integers(2, 10))
+@given(
+    st.lists(st.sampled_from(["a", "bb", "the", "cat", "sat", "on", "mat", "x"]), min_size=0, max_size=900),
+    st.integers(2, 10),
+)
 def test_ngram_measures_match_definition(words, n):
     # sizes straddle the pure-Python / numpy switch (_SMALL words)
     stats = TextStats(" ".join(words))
@@ -56,9 +58,35 @@ def test_numpy_path_on_large_input():
 def test_split_words_english_rules():
     # expectations checked against spaCy 3 blank("en"), the tokenizer datatrove uses
     assert split_words("Don't stop, it's the U.S. e.g. (maybe).") == [
-        "Do", "n't", "stop", ",", "it", "'s", "the", "U.S.", "e.g.", "(", "maybe", ")", "."]
+        "Do",
+        "n't",
+        "stop",
+        ",",
+        "it",
+        "'s",
+        "the",
+        "U.S.",
+        "e.g.",
+        "(",
+        "maybe",
+        ")",
+        ".",
+    ]
     assert split_words("well-known COVID-19 3-4 a/b see https://example.com/a-b.") == [
-        "well", "-", "known", "COVID-19", "3", "-", "4", "a", "/", "b", "see", "https://example.com/a-b", "."]
+        "well",
+        "-",
+        "known",
+        "COVID-19",
+        "3",
+        "-",
+        "4",
+        "a",
+        "/",
+        "b",
+        "see",
+        "https://example.com/a-b",
+        ".",
+    ]
     assert split_words("Wait... 10km $5") == ["Wait", "...", "10", "km", "$", "5"]
     assert split_words("") == []
 

@@ -13,8 +13,12 @@ log = logging.getLogger("mixkit.commands.train_classifier")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--positive", required=True, action="append", help="glob of high-quality documents (repeatable)")
-    p.add_argument("--negative", required=True, action="append", help="glob of low-quality documents (repeatable)")
+    p.add_argument(
+        "--positive", required=True, action="append", help="glob of high-quality documents (repeatable)"
+    )
+    p.add_argument(
+        "--negative", required=True, action="append", help="glob of low-quality documents (repeatable)"
+    )
     p.add_argument("--out", required=True, help="output directory (model.npz + config.json)")
     p.add_argument("--text-field", default="text", help="JSON field holding the text in .jsonl inputs")
     p.add_argument("--max-docs", type=int, default=200_000, help="at most this many documents per class")
@@ -33,7 +37,9 @@ def read_texts(patterns: list[str], text_field: str, limit: int) -> list[str]:
 
     paths = sorted({p for pat in patterns for p in glob.glob(pat, recursive=True)})
     if not paths:
-        raise MixkitError(f"no files match {patterns}; check the glob (quote it so the shell does not expand it)")
+        raise MixkitError(
+            f"no files match {patterns}; check the glob (quote it so the shell does not expand it)"
+        )
     texts: list[str] = []
     for path in paths:
         if path.endswith((".jsonl", ".jsonl.gz", ".json")):

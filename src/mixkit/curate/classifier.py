@@ -51,7 +51,7 @@ def _token_hashes(tokens: list[str]) -> np.ndarray:
     for i, t in enumerate(tokens):
         h = cache.get(t)
         if h is None:
-            h = xxhash.xxh64_intdigest(t)
+            h = xxhash.xxh64_intdigest(t.encode("utf-8"))
             if len(cache) < 500_000:
                 cache[t] = h
         out[i] = h
@@ -167,7 +167,7 @@ class LinearClassifier:
             return round(hits / len(ids), 4)
 
         cfg.metrics = {
-            "train_docs": int(len(train_idx)),
+            "train_docs": len(train_idx),
             "holdout_docs": int(n_hold),
             "train_accuracy": accuracy(train_idx),
             "holdout_accuracy": accuracy(hold),
@@ -182,9 +182,8 @@ class LinearClassifier:
         """Write ``model.npz`` and ``config.json`` into ``out_dir`` (atomically)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out / "model.npz") as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, weights=self.weights.astype(np.float32), bias=np.array([self.bias]))
+        with atomic_path(out / "model.npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, weights=self.weights.astype(np.float32), bias=np.array([self.bias]))
         write_json(out / "config.json", asdict(self.cfg))
         return out
 
@@ -198,13 +197,17 @@ class LinearClassifier:
             )
         raw = loads((d / "config.json").read_bytes())
         if raw.get("version") != _FORMAT_VERSION:
-            raise MixkitError(f"classifier {d} has format version {raw.get('version')}, expected {_FORMAT_VERSION}")
+            raise MixkitError(
+                f"classifier {d} has format version {raw.get('version')}, expected {_FORMAT_VERSION}"
+            )
         cfg = ClassifierConfig(**raw)
         with np.load(d / "model.npz") as z:
             weights = z["weights"].astype(np.float32)
             bias = float(z["bias"][0])
         if len(weights) != cfg.dim:
-            raise MixkitError(f"classifier {d}: weights have {len(weights)} buckets but config says {cfg.dim}")
+            raise MixkitError(
+                f"classifier {d}: weights have {len(weights)} buckets but config says {cfg.dim}"
+            )
         return cls(cfg, weights, bias)
 
 
@@ -217,9 +220,13 @@ class QualityClassifier(Annotator):
     name = "quality_classifier"
 
     class Params(StepParams):
-        model: str = Field(description="directory written by `mixkit train-classifier` (model.npz, config.json)")
+        model: str = Field(
+            description="directory written by `mixkit train-classifier` (model.npz, config.json)"
+        )
         field: str = Field("quality", description="meta key the score is written to")
-        digits: int = Field(6, ge=1, le=12, description="decimal places kept (stable output across platforms)")
+        digits: int = Field(
+            6, ge=1, le=12, description="decimal places kept (stable output across platforms)"
+        )
 
     def setup(self) -> None:
         self._model = LinearClassifier.load(self.params.model)

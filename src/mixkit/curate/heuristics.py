@@ -42,7 +42,28 @@ log = logging.getLogger("mixkit.curate.heuristics")
 # always contains two of them.
 STOP_WORDS = {
     "en": ("the", "be", "to", "of", "and", "that", "have", "with"),
-    "zh": ("的", "了", "是", "在", "和", "有", "我", "不", "这", "也", "就", "人", "都", "一", "他", "们", "个", "上", "中", "为"),
+    "zh": (
+        "的",
+        "了",
+        "是",
+        "在",
+        "和",
+        "有",
+        "我",
+        "不",
+        "这",
+        "也",
+        "就",
+        "人",
+        "都",
+        "一",
+        "他",
+        "们",
+        "个",
+        "上",
+        "中",
+        "为",
+    ),
 }
 
 # Per-language default thresholds. Units: words (Chinese: characters), characters, or fractions in [0, 1].
@@ -50,14 +71,20 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
     "gopher_repetition": {
         # Rae et al. 2021, Table A1.
         "en": {
-            "dup_line_frac": 0.3, "dup_para_frac": 0.3, "dup_line_char_frac": 0.2, "dup_para_char_frac": 0.2,
+            "dup_line_frac": 0.3,
+            "dup_para_frac": 0.3,
+            "dup_line_char_frac": 0.2,
+            "dup_para_char_frac": 0.2,
             "top_n_grams": {2: 0.2, 3: 0.18, 4: 0.16},
             "dup_n_grams": {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
         },
         # Same fractions over character n-grams (RedPajama-V2's quality signals apply the Gopher repetition
         # fractions to character-segmented CJK text the same way).
         "zh": {
-            "dup_line_frac": 0.3, "dup_para_frac": 0.3, "dup_line_char_frac": 0.2, "dup_para_char_frac": 0.2,
+            "dup_line_frac": 0.3,
+            "dup_para_frac": 0.3,
+            "dup_line_char_frac": 0.2,
+            "dup_para_char_frac": 0.2,
             "top_n_grams": {2: 0.2, 3: 0.18, 4: 0.16},
             "dup_n_grams": {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
         },
@@ -67,16 +94,28 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         # 0.1 (# and ellipsis), <= 90 % bullet lines, <= 30 % lines ending in an ellipsis, >= 80 % words with a
         # letter, >= 2 stop words.
         "en": {
-            "min_doc_words": 50, "max_doc_words": 100_000, "min_avg_word_length": 3.0,
-            "max_avg_word_length": 10.0, "max_symbol_word_ratio": 0.1, "max_bullet_lines_ratio": 0.9,
-            "max_ellipsis_lines_ratio": 0.3, "min_alpha_words_ratio": 0.8, "min_stop_words": 2,
+            "min_doc_words": 50,
+            "max_doc_words": 100_000,
+            "min_avg_word_length": 3.0,
+            "max_avg_word_length": 10.0,
+            "max_symbol_word_ratio": 0.1,
+            "max_bullet_lines_ratio": 0.9,
+            "max_ellipsis_lines_ratio": 0.3,
+            "min_alpha_words_ratio": 0.8,
+            "min_stop_words": 2,
         },
         # Words are characters: the length bounds are meaningless (every Han word has length 1) and disabled;
         # 50 characters is a short paragraph; stop words from STOP_WORDS["zh"].
         "zh": {
-            "min_doc_words": 50, "max_doc_words": 300_000, "min_avg_word_length": None,
-            "max_avg_word_length": None, "max_symbol_word_ratio": 0.1, "max_bullet_lines_ratio": 0.9,
-            "max_ellipsis_lines_ratio": 0.3, "min_alpha_words_ratio": 0.6, "min_stop_words": 2,
+            "min_doc_words": 50,
+            "max_doc_words": 300_000,
+            "min_avg_word_length": None,
+            "max_avg_word_length": None,
+            "max_symbol_word_ratio": 0.1,
+            "max_bullet_lines_ratio": 0.9,
+            "max_ellipsis_lines_ratio": 0.3,
+            "min_alpha_words_ratio": 0.6,
+            "min_stop_words": 2,
         },
     },
     "c4": {
@@ -86,11 +125,21 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "fineweb": {
         # Penedo et al. 2024, Sec. 3.5 and the released FineWeb pipeline.
-        "en": {"line_punct_thr": 0.12, "short_line_thr": 0.67, "short_line_length": 30,
-               "char_duplicates_ratio": 0.01, "new_line_ratio": 0.3},
+        "en": {
+            "line_punct_thr": 0.12,
+            "short_line_thr": 0.67,
+            "short_line_length": 30,
+            "char_duplicates_ratio": 0.01,
+            "new_line_ratio": 0.3,
+        },
         # 30 English characters ~ 6 words ~ 10 Chinese characters.
-        "zh": {"line_punct_thr": 0.12, "short_line_thr": 0.67, "short_line_length": 10,
-               "char_duplicates_ratio": 0.01, "new_line_ratio": 0.3},
+        "zh": {
+            "line_punct_thr": 0.12,
+            "short_line_thr": 0.67,
+            "short_line_length": 10,
+            "char_duplicates_ratio": 0.01,
+            "new_line_ratio": 0.3,
+        },
     },
 }
 
@@ -228,7 +277,11 @@ class GopherQuality(_LangFilter):
         if th["min_alpha_words_ratio"] and f["n_alpha"] / n_words < th["min_alpha_words_ratio"]:
             return "gopher_below_alpha_threshold"
         if th["min_stop_words"]:
-            stop = self.params.stop_words if self.params.stop_words is not None else STOP_WORDS.get(st.lang, STOP_WORDS["en"])
+            stop = (
+                self.params.stop_words
+                if self.params.stop_words is not None
+                else STOP_WORDS.get(st.lang, STOP_WORDS["en"])
+            )
             wc = st.word_counts
             if sum(1 for w in set(stop) if w in wc) < th["min_stop_words"]:
                 return "gopher_enough_stop_words"
@@ -282,7 +335,9 @@ class C4(_LangFilter):
         filter_javascript: bool = True
         filter_curly_bracket: bool = True
         filter_policy: bool = True
-        remove_lines: bool = Field(True, description="rewrite the text to its kept lines (C4); false: only decide")
+        remove_lines: bool = Field(
+            True, description="rewrite the text to its kept lines (C4); false: only decide"
+        )
 
     def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
         p = self.params

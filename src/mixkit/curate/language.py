@@ -75,8 +75,12 @@ class Language(Filter):
     class Params(StepParams):
         keep: list[str] | None = Field(None, description="languages to keep (e.g. [en, zh]); null keeps all")
         min_score: float = Field(0.0, ge=0.0, le=1.0, description="minimum lang_score of a kept document")
-        code_channels: list[str] = Field(default_factory=list, description="channels whose documents are code")
-        detect_code: bool = Field(True, description="tag prose-channel documents that look like code as 'code'")
+        code_channels: list[str] = Field(
+            default_factory=list, description="channels whose documents are code"
+        )
+        detect_code: bool = Field(
+            True, description="tag prose-channel documents that look like code as 'code'"
+        )
         code_threshold: float = Field(0.5, ge=0.0, le=1.0, description="looks_like_code score for 'code'")
         max_chars: int = Field(2000, gt=0, description="characters of each document given to the model")
         lang_field: str = "lang"

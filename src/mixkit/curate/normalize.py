@@ -29,7 +29,11 @@ from mixkit.records import Document
 # Full-width punctuation that stays full-width in Chinese context, and its NFKC (half-width) image.
 CJK_PUNCT = "，。！？：；（）「」『』【】《》、～"
 _NFKC_OF = {c: unicodedata.normalize("NFKC", c) for c in CJK_PUNCT}
-_FW_ALNUM = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)}
+_FW_ALNUM = {
+    cp: cp - 0xFEE0
+    for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    for cp in range(r[0], r[1] + 1)
+}
 _FW_ALNUM[0x3000] = 0x20  # ideographic space -> space
 # Control characters except \t \n; also zero-width and BOM characters, which carry no text.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff]")
@@ -56,7 +60,9 @@ def _restore_cjk_punct(original: str, normalized: str) -> str:
                     chars[i] = c
         return "".join(chars)
     back = {v: k for k, v in _NFKC_OF.items() if len(v) == 1}
-    pattern = re.compile(f"(?<=[{_CJK}])([{re.escape(''.join(back))}])|([{re.escape(''.join(back))}])(?=[{_CJK}])")
+    pattern = re.compile(
+        f"(?<=[{_CJK}])([{re.escape(''.join(back))}])|([{re.escape(''.join(back))}])(?=[{_CJK}])"
+    )
     return pattern.sub(lambda m: back[m.group(1) or m.group(2)], normalized)
 
 
@@ -80,8 +86,8 @@ def normalize_text(
             text = _restore_cjk_punct(original, text)
     if fullwidth_to_halfwidth:
         text = text.translate(_FW_ALNUM)
-    if converter is not None:
-        text = converter.convert(text)
+    if converter is not None and CJK_RE.search(text):
+        text = converter.convert(text)  # pure-Python OpenCC is slow: only texts with Han characters
     if clean_whitespace:
         text = _SPACES_RE.sub(" ", text)
         text = _TRAIL_RE.sub("\n", text)
@@ -97,17 +103,29 @@ class Normalize(Annotator):
     name = "normalize"
 
     class Params(StepParams):
-        form: Literal["NFC", "NFKC", "NFD", "NFKD"] | None = Field("NFKC", description="Unicode normal form or null")
-        fullwidth_to_halfwidth: bool = Field(True, description="Ａ１ -> A1 (letters, digits, ideographic space)")
-        keep_cjk_punctuation: bool = Field(True, description="keep ，。！？ full-width next to Chinese characters")
-        clean_whitespace: bool = Field(True, description="collapse spaces, strip trailing spaces, <= 1 blank line")
+        form: Literal["NFC", "NFKC", "NFD", "NFKD"] | None = Field(
+            "NFKC", description="Unicode normal form or null"
+        )
+        fullwidth_to_halfwidth: bool = Field(
+            True, description="Ａ１ -> A1 (letters, digits, ideographic space)"
+        )
+        keep_cjk_punctuation: bool = Field(
+            True, description="keep ，。！？ full-width next to Chinese characters"
+        )
+        clean_whitespace: bool = Field(
+            True, description="collapse spaces, strip trailing spaces, <= 1 blank line"
+        )
         remove_control: bool = Field(True, description="drop control/zero-width chars, CRLF -> LF")
-        traditional_to_simplified: bool = Field(False, description="OpenCC t2s (needs opencc-python-reimplemented)")
+        traditional_to_simplified: bool = Field(
+            False, description="OpenCC t2s (needs opencc-python-reimplemented)"
+        )
 
     def setup(self) -> None:
         self._converter = None
         if self.params.traditional_to_simplified:
-            opencc = require("opencc", "curate", "normalize (traditional_to_simplified)", "opencc-python-reimplemented")
+            opencc = require(
+                "opencc", "curate", "normalize (traditional_to_simplified)", "opencc-python-reimplemented"
+            )
             self._converter = opencc.OpenCC("t2s")
 
     def annotate(self, doc: Document, ctx: ShardContext) -> None:

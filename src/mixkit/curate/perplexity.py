@@ -36,7 +36,9 @@ class Perplexity(Annotator):
     def setup(self) -> None:
         kenlm = require("kenlm", "perplexity", "perplexity", "kenlm")
         if not Path(self.params.model).exists():
-            raise MixkitError(f"perplexity: KenLM model {self.params.model} does not exist; give an .arpa or .bin path")
+            raise MixkitError(
+                f"perplexity: KenLM model {self.params.model} does not exist; give an .arpa or .bin path"
+            )
         self._lm = kenlm.Model(self.params.model)
 
     def perplexity(self, text: str) -> float:

@@ -93,16 +93,27 @@ _EMAIL_RE = re.compile(
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9_-])"
 )
 _VERSION_CUE = re.compile(
-    r"(?:version|release|ver|python|build|firmware|kernel|v|rev|tag|chrome|firefox|version:)[\s:=]*$", re.IGNORECASE
+    r"(?:version|release|ver|python|build|firmware|kernel|v|rev|tag|chrome|firefox|version:)[\s:=]*$",
+    re.IGNORECASE,
 )
-_IPV4_RE = re.compile(r"(?<![A-Za-z0-9_.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![A-Za-z0-9_]|\.\d)")
-_IPV6_RE = re.compile(r"(?<![A-Za-z0-9_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?(?![A-Za-z0-9_:])")
+_IPV4_RE = re.compile(
+    r"(?<![A-Za-z0-9_.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![A-Za-z0-9_]|\.\d)"
+)
+_IPV6_RE = re.compile(
+    r"(?<![A-Za-z0-9_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?(?![A-Za-z0-9_:])"
+)
 _PHONE_INTL_RE = re.compile(r"(?<![A-Za-z0-9_+])\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){1,5}(?![A-Za-z0-9_])")
 _PHONE_NA_RE = re.compile(r"(?<![A-Za-z0-9_-])(?:\(\d{3}\)\s?|\d{3}[-.])\d{3}[-.]\d{4}(?![A-Za-z0-9_-])")
-_PHONE_CN_MOBILE_RE = re.compile(r"(?<![A-Za-z0-9_+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![A-Za-z0-9_])")
+_PHONE_CN_MOBILE_RE = re.compile(
+    r"(?<![A-Za-z0-9_+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![A-Za-z0-9_])"
+)
 _PHONE_CN_LAND_RE = re.compile(r"(?<![A-Za-z0-9_-])0\d{2,3}-\d{7,8}(?![A-Za-z0-9_-])")
-_ID_RE = re.compile(r"(?<![A-Za-z0-9_])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![A-Za-z0-9_])")
-_CARD_RE = re.compile(r"(?<![A-Za-z0-9_-])(?:\d{4}[ -]){3}\d{1,7}(?![A-Za-z0-9_-])|(?<![A-Za-z0-9_-])\d{13,19}(?![A-Za-z0-9_-])")
+_ID_RE = re.compile(
+    r"(?<![A-Za-z0-9_])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![A-Za-z0-9_])"
+)
+_CARD_RE = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:\d{4}[ -]){3}\d{1,7}(?![A-Za-z0-9_-])|(?<![A-Za-z0-9_-])\d{13,19}(?![A-Za-z0-9_-])"
+)
 _SECRET_RES = [
     re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]+?-----END (?:[A-Z]+ )*PRIVATE KEY-----"),
     re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
@@ -126,8 +137,15 @@ def _ipv4_ok(text: str, m: re.Match, private: bool) -> bool:
     if private:
         return True
     ip = ipaddress.IPv4Address(m.group())
-    return not (ip.is_private or ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_multicast
-                or ip.is_reserved or str(ip).startswith("255."))
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_unspecified
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or str(ip).startswith("255.")
+    )
 
 
 def _ipv6_ok(text: str, m: re.Match, private: bool) -> bool:
@@ -216,8 +234,12 @@ def _generic_secret(text: str, counts: Counter, placeholder: str) -> str:
     return _GENERIC_SECRET_RE.sub(repl, text)
 
 
-def redact(text: str, types: tuple[str, ...] | list[str] = TYPES, redact_private_ips: bool = False,
-           placeholders: dict[str, str] | None = None) -> tuple[str, Counter]:
+def redact(
+    text: str,
+    types: tuple[str, ...] | list[str] = TYPES,
+    redact_private_ips: bool = False,
+    placeholders: dict[str, str] | None = None,
+) -> tuple[str, Counter]:
     """Redact PII of the given ``types`` in ``text``; return the new text and the number of redactions per type."""
     counts: Counter = Counter()
     if not _QUICK.search(text):
@@ -262,7 +284,9 @@ class PII(Annotator):
             raise MixkitError(f"pii: unknown types {sorted(unknown)}; valid types are {list(TYPES)}")
 
     def annotate(self, doc: Document, ctx: ShardContext) -> None:
-        new, counts = redact(doc.text, self.params.types, self.params.redact_private_ips, self.params.placeholders)
+        new, counts = redact(
+            doc.text, self.params.types, self.params.redact_private_ips, self.params.placeholders
+        )
         if counts:
             doc.text = new
             for typ, n in sorted(counts.items()):

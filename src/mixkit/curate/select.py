@@ -35,12 +35,16 @@ class Select(Filter):
     class Params(StepParams):
         model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-        field: str = Field(description="meta key to test, e.g. quality; dotted paths reach nested dicts (a.b)")
+        field: str = Field(
+            description="meta key to test, e.g. quality; dotted paths reach nested dicts (a.b)"
+        )
         min: float | None = Field(None, description="keep if value >= min")
         max: float | None = Field(None, description="keep if value <= max")
         in_: list[Any] | None = Field(None, alias="in", description="keep if value is one of these")
         not_in: list[Any] | None = Field(None, description="drop if value is one of these")
-        missing: str = Field("drop", pattern="^(keep|drop)$", description="what to do when the field is absent")
+        missing: str = Field(
+            "drop", pattern="^(keep|drop)$", description="what to do when the field is absent"
+        )
 
         @model_validator(mode="after")
         def _some_bound(self) -> Select.Params:

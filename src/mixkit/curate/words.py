@@ -28,10 +28,48 @@ from mixkit.records import Document
 
 # Small default lists (explicit sexual/obscene vocabulary and common spam phrases). Unit: words.
 DEFAULT_FLAGGED: dict[str, list[str]] = {
-    "en": ["porn", "porno", "xxx", "fuck", "fucking", "pussy", "cock", "dick", "blowjob", "cumshot", "hentai",
-           "milf", "nsfw", "camgirl", "escort", "viagra", "cialis", "slut", "whore", "bitch"],
-    "zh": ["色情", "成人电影", "黄色网站", "裸聊", "约炮", "一夜情", "援交", "赌博", "博彩", "六合彩", "代孕", "办证",
-           "毒品", "迷药", "发票代开", "私服", "av女优", "三级片"],
+    "en": [
+        "porn",
+        "porno",
+        "xxx",
+        "fuck",
+        "fucking",
+        "pussy",
+        "cock",
+        "dick",
+        "blowjob",
+        "cumshot",
+        "hentai",
+        "milf",
+        "nsfw",
+        "camgirl",
+        "escort",
+        "viagra",
+        "cialis",
+        "slut",
+        "whore",
+        "bitch",
+    ],
+    "zh": [
+        "色情",
+        "成人电影",
+        "黄色网站",
+        "裸聊",
+        "约炮",
+        "一夜情",
+        "援交",
+        "赌博",
+        "博彩",
+        "六合彩",
+        "代孕",
+        "办证",
+        "毒品",
+        "迷药",
+        "发票代开",
+        "私服",
+        "av女优",
+        "三级片",
+    ],
 }
 
 
@@ -39,7 +77,11 @@ def _read_list(path: str) -> list[str]:
     p = Path(path)
     if not p.exists():
         raise MixkitError(f"word/domain list {path} does not exist; give a text file with one entry per line")
-    return [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    return [
+        ln.strip()
+        for ln in p.read_text(encoding="utf-8").splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
 
 
 class FlaggedWords(Filter):
@@ -65,7 +107,9 @@ class FlaggedWords(Filter):
         for lang in langs:
             words = (DEFAULT_FLAGGED.get(lang, []) if p.use_defaults else []) + p.words.get(lang, []) + extra
             self._sets[lang] = frozenset(w.lower() for w in words)
-        zh = sorted(self._sets.get("zh", frozenset()) | {w for w in extra if CJK_RE.search(w)}, key=len, reverse=True)
+        zh = sorted(
+            self._sets.get("zh", frozenset()) | {w for w in extra if CJK_RE.search(w)}, key=len, reverse=True
+        )
         if zh:
             self._zh_re = re.compile("|".join(re.escape(w) for w in zh))
         self._all = frozenset().union(*self._sets.values()) if self._sets else frozenset()
@@ -116,7 +160,9 @@ class URLFilter(Filter):
         try:
             self._patterns = [re.compile(x) for x in p.patterns]
         except re.error as exc:
-            raise MixkitError(f"url_filter: bad pattern in 'patterns': {exc}; patterns are Python regexes") from exc
+            raise MixkitError(
+                f"url_filter: bad pattern in 'patterns': {exc}; patterns are Python regexes"
+            ) from exc
 
     def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
         url = doc.meta.get(self.params.field)
