@@ -128,7 +128,7 @@ class TrainConfig(_Strict):
         default=10, ge=1, description="steps between metrics records (one all-reduce each)"
     )
     val_every: int = Field(default=0, ge=0, description="steps between held-out evaluations (0: off)")
-    val_batches: int = Field(default=4, ge=1, description="micro-batches per channel per evaluation")
+    val_batches: int = Field(default=4, ge=1, description="held-out micro-batches per channel per evaluation")
     save_every: int = Field(default=0, ge=0, description="steps between checkpoints (0: only at end/SIGTERM)")
     keep_checkpoints: int = Field(default=2, ge=1, description="most recent checkpoints kept")
     save_final: bool = Field(default=True, description="write the final model as a HF folder train/final/")

@@ -267,16 +267,33 @@ def save_checkpoint(accelerator: Any, train_dir: Path, state: TrainState, keep: 
 # ------------------------------------------------------------------------------------------------- eval
 
 
+def val_indices(val: Any, channels: list[str], per_channel: int) -> list[int]:
+    """Indices of the held-out sequences to evaluate: the first ``per_channel`` sequences of each channel (by
+    the channel of their first token), found by one scan in order that stops when every channel has enough.
+    The choice is fixed for the run, so evaluations are comparable across steps."""
+    need = dict.fromkeys(range(len(channels)), per_channel)
+    out = []
+    for i in range(len(val)):
+        c = int(val[i]["channel_ids"][0])
+        if need.get(c, 0) > 0:
+            need[c] -= 1
+            out.append(i)
+            if not any(need.values()):
+                break
+    return out
+
+
 @torch.no_grad()
-def evaluate(model: Any, val: Any, cfg: TrainConfig, channels: list[str], accelerator: Any) -> dict[str, Any]:
-    """Held-out loss and perplexity per channel (token-weighted, nats -> ppl = exp(loss)) on the first
-    ``val_batches`` micro-batches of the held-out stream, split across processes."""
+def evaluate(
+    model: Any, val: Any, indices: list[int], cfg: TrainConfig, channels: list[str], accelerator: Any
+) -> dict[str, Any]:
+    """Held-out loss and perplexity per channel (token-weighted nats; ppl = exp(loss)) on the sequences
+    ``indices`` of the held-out stream, split across processes; one all-reduce."""
     model.eval()
     meter = ChannelLossMeter(channels, accelerator.device)
-    n = min(len(val), cfg.val_batches * cfg.micro_batch_size)
-    rank, world = accelerator.process_index, accelerator.num_processes
-    for start in range(rank * cfg.micro_batch_size, n, world * cfg.micro_batch_size):
-        batch = collate([val[i] for i in range(start, min(start + cfg.micro_batch_size, n))])
+    mine = indices[accelerator.process_index :: accelerator.num_processes]
+    for start in range(0, len(mine), cfg.micro_batch_size):
+        batch = collate([val[i] for i in mine[start : start + cfg.micro_batch_size]])
         batch = {k: v.to(accelerator.device) for k, v in batch.items()}
         logits = model(
             input_ids=batch["input_ids"], position_ids=batch["position_ids"], use_cache=False
@@ -442,6 +459,7 @@ def _train(
     last_ckpt: Path | None = checkpoint
     state.window_start = time.perf_counter()
     status = "completed"
+    val_idx: list[int] | None = None
     last_train: dict[str, Any] = {}
 
     # ---- train
@@ -555,9 +573,10 @@ def _train(
             and cfg.val_every
             and (state.step % cfg.val_every == 0 or state.step == cfg.max_steps)
         ):
-            metrics.write(
-                {"kind": "val", "step": state.step, **evaluate(model, val_stream, cfg, channels, accelerator)}
-            )
+            if val_idx is None:
+                val_idx = val_indices(val_stream, channels, cfg.val_batches * cfg.micro_batch_size)
+            result = evaluate(model, val_stream, val_idx, cfg, channels, accelerator)
+            metrics.write({"kind": "val", "step": state.step, **result})
         for hook in hooks:
             hook({"step": state.step, "position": state.position})
         stop = sigterm["stop"]
