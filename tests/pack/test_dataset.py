@@ -15,9 +15,15 @@ from mixkit.pipeline.layout import Workdir
 torch = pytest.importorskip("torch")
 
 SEQ = 64
-MIX = {"seq_len": SEQ, "total_tokens": 60_000, "max_epochs": 4, "stages": [
-    {"name": "warmup", "tokens": "20%", "ratios": {"en": 0.5, "zh": 0.5}},
-    {"name": "main", "ratios": {"en": 0.4, "zh": 0.3, "code": 0.3}}]}
+MIX = {
+    "seq_len": SEQ,
+    "total_tokens": 60_000,
+    "max_epochs": 4,
+    "stages": [
+        {"name": "warmup", "tokens": "20%", "ratios": {"en": 0.5, "zh": 0.5}},
+        {"name": "main", "ratios": {"en": 0.4, "zh": 0.3, "code": 0.3}},
+    ],
+}
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +31,11 @@ def packed(tmp_path_factory, tokenizer_dir):
     from packdata import make_recipe
 
     tmp = tmp_path_factory.mktemp("ds")
-    docs = {"en": {"wiki": corpus_texts("en", 120)}, "zh": {"zhweb": corpus_texts("zh", 300)},
-            "code": {"py": corpus_texts("code", 60)}}
+    docs = {
+        "en": {"wiki": corpus_texts("en", 120)},
+        "zh": {"zhweb": corpus_texts("zh", 300)},
+        "code": {"py": corpus_texts("code", 60)},
+    }
     recipe = make_recipe(tmp, tokenizer_dir, docs, mix=MIX, pack={"val_docs": 4})
     run_pack(recipe)
     run_mix(recipe, show=False)
@@ -105,7 +114,9 @@ def test_reweight_repeats_and_skips_nothing(packed):
         np.testing.assert_array_equal(stream.numpy(i)["input_ids"], before[j])
     ch, idx = stream.plan.locate(np.arange(stream.plan.total_sequences))
     for c in range(3):
-        assert sorted(idx[ch == c].tolist()) == list(range(int((ch == c).sum())))  # contiguous: no gap, no repeat
+        assert sorted(idx[ch == c].tolist()) == list(
+            range(int((ch == c).sum()))
+        )  # contiguous: no gap, no repeat
     assert stream.weights(k)["code"] == pytest.approx(0.8, abs=1e-3)
     state = stream.state_dict()
     again = PackedStream(packed)
@@ -115,8 +126,10 @@ def test_reweight_repeats_and_skips_nothing(packed):
 
 def test_val_split(packed):
     val = ValStream(packed, SEQ)
-    shard_tokens = {c: int(IndexedDataset(Workdir.of(packed).tokens / "val" / c).lengths.sum())
-                    for c in ("en", "zh", "code")}
+    shard_tokens = {
+        c: int(IndexedDataset(Workdir.of(packed).tokens / "val" / c).lengths.sum())
+        for c in ("en", "zh", "code")
+    }
     assert sum(n for _, _, n in val.windows) == sum(shard_tokens.values())
     ds = PackedDataset(packed, split="val", world_size=2, rank=1)
     assert len(ds) == len(val) // 2

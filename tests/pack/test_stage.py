@@ -18,13 +18,19 @@ from mixkit.pipeline.layout import Workdir
 
 
 def _docs():
-    return {"en": {"wiki": corpus_texts("en", 60), "books": corpus_texts("en", 20, 1)},
-            "zh": {"zhweb": corpus_texts("zh", 80)}, "code": {"py": corpus_texts("code", 30)}}
+    return {
+        "en": {"wiki": corpus_texts("en", 60), "books": corpus_texts("en", 20, 1)},
+        "zh": {"zhweb": corpus_texts("zh", 80)},
+        "code": {"py": corpus_texts("code", 30)},
+    }
 
 
 def _digest(root):
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((root / "tokens").rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((root / "tokens").rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_tokens_eos_stats_and_sidecar(tmp_path, make_workdir, tokenizer_dir):
@@ -73,13 +79,16 @@ def test_val_split_is_held_out_and_stable(tmp_path, make_workdir):
 def test_deterministic_across_threads_and_resumable(tmp_path, make_workdir):
     digests = []
     for workers in (1, 2):
-        recipe = make_workdir(tmp_path / f"w{workers}", _docs(), pack={"workers": workers, "val_docs": 3,
-                                                                       "batch_docs": 7})
+        recipe = make_workdir(
+            tmp_path / f"w{workers}", _docs(), pack={"workers": workers, "val_docs": 3, "batch_docs": 7}
+        )
         env = {**os.environ, "RAYON_NUM_THREADS": str(workers)}
-        code = ("import sys; sys.path.insert(0, 'tests/pack'); from packdata import make_recipe; "
-                "from pathlib import Path; from mixkit.pack.stage import run_pack; import pickle; "
-                f"r = pickle.loads({__import__('pickle').dumps(recipe)!r}); r._base = Path({str(recipe.base_dir)!r});"
-                "run_pack(r)")
+        code = (
+            "import sys; sys.path.insert(0, 'tests/pack'); from packdata import make_recipe; "
+            "from pathlib import Path; from mixkit.pack.stage import run_pack; import pickle; "
+            f"r = pickle.loads({__import__('pickle').dumps(recipe)!r}); r._base = Path({str(recipe.base_dir)!r});"
+            "run_pack(r)"
+        )
         subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=os.getcwd())
         digests.append(_digest(Workdir.of(recipe).root))
     assert digests[0] == digests[1]
@@ -100,20 +109,27 @@ def test_pack_cli_and_missing_inputs(tmp_path, make_workdir, recipe_file):
     data = recipe.model_dump(mode="json", exclude_none=True)
     path = recipe_file(tmp_path, data)
     # the sources' raw files do not exist (the curated shards do): pack must not need them
-    proc = subprocess.run([sys.executable, "-m", "mixkit.cli", "pack", str(path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mixkit.cli", "pack", str(path)], capture_output=True, text=True
+    )
     assert proc.returncode in (0, 1)
     if proc.returncode == 1:  # validation reports the missing raw inputs; make them and retry
         for s in data["sources"]:
             (tmp_path / s["path"]).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / s["path"]).write_text('{"text": "x"}\n')
-        proc = subprocess.run([sys.executable, "-m", "mixkit.cli", "pack", str(path)], capture_output=True,
-                              text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "mixkit.cli", "pack", str(path)], capture_output=True, text=True
+        )
     assert proc.returncode == 0, proc.stderr
     assert (Workdir.of(recipe).tokens / "en.idx").exists()
-    empty = dict(data, sources=[*data["sources"], {"name": "law", "path": data["sources"][0]["path"],
-                                                    "channel": "domain"}])
+    empty = dict(
+        data,
+        sources=[*data["sources"], {"name": "law", "path": data["sources"][0]["path"], "channel": "domain"}],
+    )
     path2 = recipe_file(tmp_path, empty, "r2.yaml")
-    proc = subprocess.run([sys.executable, "-m", "mixkit.cli", "pack", str(path2)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mixkit.cli", "pack", str(path2)], capture_output=True, text=True
+    )
     assert proc.returncode == 1
     assert "channel 'domain' has no documents" in proc.stderr and "Traceback" not in proc.stderr
     assert yaml  # recipe files are YAML

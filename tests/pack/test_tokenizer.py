@@ -42,7 +42,9 @@ def test_vocab_merges_folder(tmp_path, tokenizer_dir):
     (tmp_path / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
     tok = load_tokenizer(tmp_path)
     assert tok.eos_token == "<|endoftext|>"
-    assert tok.encode_batch(["hello world"])[0] == load_tokenizer(tokenizer_dir).encode_batch(["hello world"])[0]
+    assert (
+        tok.encode_batch(["hello world"])[0] == load_tokenizer(tokenizer_dir).encode_batch(["hello world"])[0]
+    )
 
 
 def test_errors_say_how_to_fix(tmp_path, tokenizer_dir):

@@ -45,8 +45,9 @@ class StageConfig(BaseModel):
 
     name: str = Field(description="stage name (warmup, main, anneal ...), shown in the plan and the logs")
     tokens: int | str | None = Field(
-        default=None, description="token budget: absolute (100M) or a share of mix.total_tokens (5%); "
-        "at most one stage may leave it out and gets the rest"
+        default=None,
+        description="token budget: absolute (100M) or a share of mix.total_tokens (5%); "
+        "at most one stage may leave it out and gets the rest",
     )
     ratios: dict[str, float] | None = Field(
         default=None, description="target share of tokens per channel; normalised to sum 1"
@@ -101,16 +102,19 @@ class MixConfig(BaseModel):
 
     seq_len: int = Field(default=4096, ge=8, description="tokens per packed training sequence")
     total_tokens: int | str | None = Field(
-        default=None, description="token budget of all stages together (2B, 2_000_000_000); optional when "
-        "every stage gives an absolute budget"
+        default=None,
+        description="token budget of all stages together (2B, 2_000_000_000); optional when "
+        "every stage gives an absolute budget",
     )
     max_epochs: float = Field(default=4.0, gt=0, description="repetition cap: passes over a source's tokens")
     temperature: float | None = Field(
         default=None, gt=0, description="default temperature for stages without ratios (p ∝ n^(1/T))"
     )
     period: int = Field(
-        default=65536, ge=1, description="sequences per scheduling period: ratios are quantised to 1/period "
-        "so that the stream index is periodic and O(1) to address"
+        default=65536,
+        ge=1,
+        description="sequences per scheduling period: ratios are quantised to 1/period "
+        "so that the stream index is periodic and O(1) to address",
     )
     stages: list[StageConfig] = Field(min_length=1)
 
@@ -127,7 +131,9 @@ class MixConfig(BaseModel):
             raise ValueError(f"stage names must be unique, repeated: {dupes}")
         open_ = [s.name for s in self.stages if s.tokens is None]
         if len(open_) > 1:
-            raise ValueError(f"stages {open_} have no tokens; at most one stage may take the rest of total_tokens")
+            raise ValueError(
+                f"stages {open_} have no tokens; at most one stage may take the rest of total_tokens"
+            )
         if self.total_tokens is None and (open_ or any(isinstance(s.tokens, str) for s in self.stages)):
             raise ValueError("set mix.total_tokens: a stage uses a share (%) or takes the rest")
         for s in self.stages:

@@ -174,12 +174,20 @@ class Plan:
     def epochs(self) -> dict[str, float]:
         """Passes over each channel's training tokens the whole plan takes."""
         seqs = self.channel_sequences(self.total_sequences)
-        return {c: (int(n) * self.seq_len / t if t else 0.0)
-                for c, n, t in zip(self.channels, seqs, self.channel_tokens, strict=True)}
+        return {
+            c: (int(n) * self.seq_len / t if t else 0.0)
+            for c, n, t in zip(self.channels, seqs, self.channel_tokens, strict=True)
+        }
 
     # ---- dynamic reweighting --------------------------------------------------------------------------------
-    def reweight(self, at: int, ratios: dict[str, float], until: int | None = None,
-                 max_epochs: float | None = None, period: int = 65536) -> Plan:
+    def reweight(
+        self,
+        at: int,
+        ratios: dict[str, float],
+        until: int | None = None,
+        max_epochs: float | None = None,
+        period: int = 65536,
+    ) -> Plan:
         """A new plan, identical before position ``at``, with token shares ``ratios`` on [at, until)
         (default: to the end of the stage containing ``at``); later segments are kept as they were.
 
@@ -212,21 +220,38 @@ class Plan:
                 new.append(Segment(s.stage, at, n, apportion(w, p).tolist()))
             if s.end > until:
                 new.append(Segment(s.stage, until, s.end - until, list(s.counts)))
-        plan = Plan(self.channels, self.seq_len, self.seed, self.channel_tokens, new,
-                    {**self.report, "reweighted_at": [*self.report.get("reweighted_at", []), at]})
+        plan = Plan(
+            self.channels,
+            self.seq_len,
+            self.seed,
+            self.channel_tokens,
+            new,
+            {**self.report, "reweighted_at": [*self.report.get("reweighted_at", []), at]},
+        )
         if max_epochs is not None:
             over = {c: e for c, e in plan.epochs().items() if e > max_epochs + 1e-9}
             if over:
-                raise MixError("reweight: " + "; ".join(f"{c} would need {e:.2f} epochs (cap {max_epochs:g})"
-                                                        for c, e in over.items()))
+                raise MixError(
+                    "reweight: "
+                    + "; ".join(
+                        f"{c} would need {e:.2f} epochs (cap {max_epochs:g})" for c, e in over.items()
+                    )
+                )
         return plan
 
     # ---- files ------------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        return {"version": PLAN_VERSION, "channels": self.channels, "seq_len": self.seq_len, "seed": self.seed,
-                "channel_tokens": self.channel_tokens, "total_sequences": self.total_sequences,
-                "total_tokens": self.total_tokens, "segments": [s.to_json() for s in self.segments],
-                **self.report}
+        return {
+            "version": PLAN_VERSION,
+            "channels": self.channels,
+            "seq_len": self.seq_len,
+            "seed": self.seed,
+            "channel_tokens": self.channel_tokens,
+            "total_sequences": self.total_sequences,
+            "total_tokens": self.total_tokens,
+            "segments": [s.to_json() for s in self.segments],
+            **self.report,
+        }
 
     def save(self, path: str | Path) -> Path:
         write_json(path, self.to_json())
@@ -236,12 +261,28 @@ class Plan:
     def from_json(cls, data: dict[str, Any]) -> Plan:
         if data.get("version") != PLAN_VERSION:
             raise MixError(f"plan version {data.get('version')} is not supported; rerun `mixkit mix`")
-        segs = [Segment(s["stage"], int(s["start"]), int(s["length"]), [int(x) for x in s["counts"]])
-                for s in data["segments"]]
-        fixed = {"version", "channels", "seq_len", "seed", "channel_tokens", "total_sequences", "total_tokens",
-                 "segments"}
-        return cls(list(data["channels"]), int(data["seq_len"]), int(data["seed"]),
-                   [int(x) for x in data["channel_tokens"]], segs, {k: v for k, v in data.items() if k not in fixed})
+        segs = [
+            Segment(s["stage"], int(s["start"]), int(s["length"]), [int(x) for x in s["counts"]])
+            for s in data["segments"]
+        ]
+        fixed = {
+            "version",
+            "channels",
+            "seq_len",
+            "seed",
+            "channel_tokens",
+            "total_sequences",
+            "total_tokens",
+            "segments",
+        }
+        return cls(
+            list(data["channels"]),
+            int(data["seq_len"]),
+            int(data["seed"]),
+            [int(x) for x in data["channel_tokens"]],
+            segs,
+            {k: v for k, v in data.items() if k not in fixed},
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Plan:

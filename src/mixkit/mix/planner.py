@@ -58,8 +58,11 @@ def stage_budgets(cfg: MixConfig) -> list[int]:
             )
         fixed[fixed.index(None)] = rest
     elif cfg.total_tokens is not None and known != cfg.total_tokens:
-        log.warning("mix: stage budgets add up to %s, not total_tokens %s; using the stage budgets",
-                    fmt_tokens(known), fmt_tokens(cfg.total_tokens))
+        log.warning(
+            "mix: stage budgets add up to %s, not total_tokens %s; using the stage budgets",
+            fmt_tokens(known),
+            fmt_tokens(cfg.total_tokens),
+        )
     return [int(t) for t in fixed]  # type: ignore[arg-type]
 
 
@@ -70,17 +73,23 @@ def stage_ratios(cfg: MixConfig, channels: list[str], channel_tokens: list[int])
         if s.ratios is not None:
             unknown = sorted(set(s.ratios) - set(channels))
             if unknown:
-                raise MixError(f"mix.stages[{s.name}].ratios: unknown channel(s) {unknown}; "
-                               f"the recipe's channels are {channels}")
+                raise MixError(
+                    f"mix.stages[{s.name}].ratios: unknown channel(s) {unknown}; "
+                    f"the recipe's channels are {channels}"
+                )
             w = np.array([float(s.ratios.get(c, 0.0)) for c in channels])
         else:
             temp = s.temperature or cfg.temperature
             chosen = s.channels or channels
             unknown = sorted(set(chosen) - set(channels))
             if unknown:
-                raise MixError(f"mix.stages[{s.name}].channels: unknown channel(s) {unknown}; "
-                               f"the recipe's channels are {channels}")
-            n = np.array([float(t) if c in chosen else 0.0 for c, t in zip(channels, channel_tokens, strict=True)])
+                raise MixError(
+                    f"mix.stages[{s.name}].channels: unknown channel(s) {unknown}; "
+                    f"the recipe's channels are {channels}"
+                )
+            n = np.array(
+                [float(t) if c in chosen else 0.0 for c, t in zip(channels, channel_tokens, strict=True)]
+            )
             w = np.where(n > 0, n, 0.0) ** (1.0 / float(temp))  # type: ignore[arg-type]
             if w.sum() <= 0:
                 raise MixError(f"mix.stages[{s.name}]: temperature sampling over channels with no tokens")
@@ -104,8 +113,10 @@ def feasibility(cfg: MixConfig, channels: list[str], channel_tokens: list[int]) 
         used = [(s.name, r[ci]) for s, r in zip(cfg.stages, ratios, strict=True) if r[ci] > 0]
         at = ", ".join(f"{_pct(r)} of {name}" for name, r in used)
         if have <= 0:
-            issues.append(f"mix: channel {c} has no tokens but is asked for {fmt_tokens(need)} ({at}); "
-                          f"set its ratio to 0 or add data to the channel")
+            issues.append(
+                f"mix: channel {c} has no tokens but is asked for {fmt_tokens(need)} ({at}); "
+                f"set its ratio to 0 or add data to the channel"
+            )
             continue
         epochs = need / have
         if epochs > cfg.max_epochs + 1e-9:
@@ -120,8 +131,13 @@ def feasibility(cfg: MixConfig, channels: list[str], channel_tokens: list[int]) 
     return issues
 
 
-def build_plan(cfg: MixConfig, channels: list[str], channel_tokens: list[int], seed: int,
-               source_tokens: dict[str, dict[str, int]] | None = None) -> Plan:
+def build_plan(
+    cfg: MixConfig,
+    channels: list[str],
+    channel_tokens: list[int],
+    seed: int,
+    source_tokens: dict[str, dict[str, int]] | None = None,
+) -> Plan:
     """Plan the stream: per stage, sequences per channel and the Pfair segments; raise MixError if infeasible.
 
     Per stage of N sequences (budget // seq_len): when N <= ``cfg.period`` the counts are the largest-remainder
@@ -142,11 +158,15 @@ def build_plan(cfg: MixConfig, channels: list[str], channel_tokens: list[int], s
     for s, budget, p in zip(cfg.stages, budgets, ratios, strict=True):
         n = budget // L
         if n == 0:
-            raise MixError(f"mix: stage {s.name!r} has {budget} tokens, less than one sequence of {L}; "
-                           "give it more tokens or lower mix.seq_len")
+            raise MixError(
+                f"mix: stage {s.name!r} has {budget} tokens, less than one sequence of {L}; "
+                "give it more tokens or lower mix.seq_len"
+            )
         if budget % L:
-            warnings.append(f"stage {s.name}: budget {budget} is not a multiple of seq_len {L}; "
-                            f"{budget % L} tokens dropped")
+            warnings.append(
+                f"stage {s.name}: budget {budget} is not a multiple of seq_len {L}; "
+                f"{budget % L} tokens dropped"
+            )
         period = min(n, cfg.period)
         q, r = divmod(n, period)
         body = apportion(p, period)
@@ -158,17 +178,27 @@ def build_plan(cfg: MixConfig, channels: list[str], channel_tokens: list[int], s
             planned = planned + tail
         for ci, c in enumerate(channels):
             if p[ci] > 0 and planned[ci] == 0:
-                warnings.append(f"stage {s.name}: {c} at {_pct(p[ci])} rounds to 0 sequences of {L} tokens; "
-                                "raise its ratio or the stage budget")
-        stages_report.append({
-            "name": s.name, "start": pos, "end": pos + n, "sequences": n, "tokens": n * L,
-            "target_ratio": {c: float(p[ci]) for ci, c in enumerate(channels)},
-            "planned_ratio": {c: float(planned[ci] / n) for ci, c in enumerate(channels)},
-            "target_tokens": {c: float(p[ci] * n * L) for ci, c in enumerate(channels)},
-            "planned_tokens": {c: int(planned[ci]) * L for ci, c in enumerate(channels)},
-            "epochs": {c: (int(planned[ci]) * L / channel_tokens[ci] if channel_tokens[ci] else 0.0)
-                       for ci, c in enumerate(channels)},
-        })
+                warnings.append(
+                    f"stage {s.name}: {c} at {_pct(p[ci])} rounds to 0 sequences of {L} tokens; "
+                    "raise its ratio or the stage budget"
+                )
+        stages_report.append(
+            {
+                "name": s.name,
+                "start": pos,
+                "end": pos + n,
+                "sequences": n,
+                "tokens": n * L,
+                "target_ratio": {c: float(p[ci]) for ci, c in enumerate(channels)},
+                "planned_ratio": {c: float(planned[ci] / n) for ci, c in enumerate(channels)},
+                "target_tokens": {c: float(p[ci] * n * L) for ci, c in enumerate(channels)},
+                "planned_tokens": {c: int(planned[ci]) * L for ci, c in enumerate(channels)},
+                "epochs": {
+                    c: (int(planned[ci]) * L / channel_tokens[ci] if channel_tokens[ci] else 0.0)
+                    for ci, c in enumerate(channels)
+                },
+            }
+        )
         pos += n
     plan = Plan(channels, L, seed, [int(t) for t in channel_tokens], segments)
     epochs = plan.epochs()
@@ -181,8 +211,18 @@ def build_plan(cfg: MixConfig, channels: list[str], channel_tokens: list[int], s
     for c, per_source in (source_tokens or {}).items():
         total = sum(per_source.values())
         for src, t in per_source.items():
-            sources[src] = {"channel": c, "tokens": t, "epochs": epochs.get(c, 0.0),
-                            "planned_tokens": epochs.get(c, 0.0) * t, "share_of_channel": t / total if total else 0}
-    plan.report = {"max_epochs": cfg.max_epochs, "stages": stages_report, "epochs": epochs,
-                   "sources": sources, "warnings": warnings}
+            sources[src] = {
+                "channel": c,
+                "tokens": t,
+                "epochs": epochs.get(c, 0.0),
+                "planned_tokens": epochs.get(c, 0.0) * t,
+                "share_of_channel": t / total if total else 0,
+            }
+    plan.report = {
+        "max_epochs": cfg.max_epochs,
+        "stages": stages_report,
+        "epochs": epochs,
+        "sources": sources,
+        "warnings": warnings,
+    }
     return plan

@@ -40,7 +40,7 @@ def apportion(weights: np.ndarray | list[float], total: int) -> np.ndarray:
         frac = ideal - base
         order = np.lexsort((np.arange(w.size), frac))
         order = order[base[order] > 0]
-        base[order[: -left]] -= 1
+        base[order[:-left]] -= 1
     return base
 
 
@@ -54,7 +54,9 @@ def pfair_pattern(counts: np.ndarray | list[int]) -> np.ndarray:
     period = sum(m)
     out = np.empty(period, dtype=np.int16)
     nxt = [0] * len(m)
-    future = [(0, c) for c, mc in enumerate(m) if mc > 0]  # (release slot of the channel's next item, channel)
+    future = [
+        (0, c) for c, mc in enumerate(m) if mc > 0
+    ]  # (release slot of the channel's next item, channel)
     heapq.heapify(future)
     ready: list[tuple[int, int]] = []  # (deadline, channel)
     push, pop = heapq.heappush, heapq.heappop

@@ -27,8 +27,10 @@ def token_counts(recipe: Any) -> tuple[list[str], list[int], dict[str, dict[str,
     stats = loads(path.read_bytes())
     channels = list(stats["channels"])
     tokens = [int(stats["train"].get(c, {}).get("tokens", 0)) for c in channels]
-    sources = {c: {s: int(v["tokens"]) for s, v in stats["train"].get(c, {}).get("sources", {}).items()}
-               for c in channels}
+    sources = {
+        c: {s: int(v["tokens"]) for s, v in stats["train"].get(c, {}).get("sources", {}).items()}
+        for c in channels
+    }
     return channels, tokens, sources
 
 
@@ -38,8 +40,10 @@ def plan_recipe(recipe: Any) -> Plan:
         raise MixkitError("the recipe has no `mix:` section; add one (see docs/mix.md)")
     counts = token_counts(recipe)
     if counts is None:
-        raise MixError(f"{Workdir.of(recipe).tokens / 'stats.json'} not found: the planner needs real token "
-                       "counts; run `mixkit pack RECIPE` first")
+        raise MixError(
+            f"{Workdir.of(recipe).tokens / 'stats.json'} not found: the planner needs real token "
+            "counts; run `mixkit pack RECIPE` first"
+        )
     channels, tokens, sources = counts
     return build_plan(recipe.mix, channels, tokens, recipe.seed, sources)
 
@@ -48,8 +52,11 @@ def blend_strings(plan: Plan, tokens_dir: Any) -> dict[str, str]:
     """Megatron-LM ``--data-path`` value per stage: "w1 prefix1 w2 prefix2 ..." with planned token shares."""
     out = {}
     for st in plan.report.get("stages", []):
-        parts = [f"{st['planned_ratio'][c]:.6g} {tokens_dir}/{c}" for c in plan.channels
-                 if st["planned_ratio"][c] > 0]
+        parts = [
+            f"{st['planned_ratio'][c]:.6g} {tokens_dir}/{c}"
+            for c in plan.channels
+            if st["planned_ratio"][c] > 0
+        ]
         out[st["name"]] = " ".join(parts)
     return out
 
@@ -61,15 +68,23 @@ def print_plan(plan: Plan, tokens_dir: Any) -> None:
     from mixkit.logs import console
 
     for st in plan.report.get("stages", []):
-        table = Table(title=f"stage {st['name']}: sequences {st['start']:,}-{st['end']:,} "
-                            f"({fmt_tokens(st['tokens'])} tokens)")
+        table = Table(
+            title=f"stage {st['name']}: sequences {st['start']:,}-{st['end']:,} "
+            f"({fmt_tokens(st['tokens'])} tokens)"
+        )
         for col in ("channel", "target ratio", "planned ratio", "target tokens", "planned tokens", "epochs"):
             table.add_column(col, justify="left" if col == "channel" else "right")
         for c in plan.channels:
             if st["target_ratio"][c] == 0 and st["planned_tokens"][c] == 0:
                 continue
-            table.add_row(c, f"{st['target_ratio'][c]:.4f}", f"{st['planned_ratio'][c]:.4f}",
-                          f"{st['target_tokens'][c]:,.0f}", f"{st['planned_tokens'][c]:,}", f"{st['epochs'][c]:.3f}")
+            table.add_row(
+                c,
+                f"{st['target_ratio'][c]:.4f}",
+                f"{st['planned_ratio'][c]:.4f}",
+                f"{st['target_tokens'][c]:,.0f}",
+                f"{st['planned_tokens'][c]:,}",
+                f"{st['epochs'][c]:.3f}",
+            )
         console.print(table)
     sources = plan.report.get("sources", {})
     if sources:
@@ -77,7 +92,9 @@ def print_plan(plan: Plan, tokens_dir: Any) -> None:
         for col in ("source", "channel", "tokens", "planned tokens", "epochs"):
             table.add_column(col, justify="left" if col in ("source", "channel") else "right")
         for name, s in sources.items():
-            table.add_row(name, s["channel"], f"{s['tokens']:,}", f"{s['planned_tokens']:,.0f}", f"{s['epochs']:.3f}")
+            table.add_row(
+                name, s["channel"], f"{s['tokens']:,}", f"{s['planned_tokens']:,.0f}", f"{s['epochs']:.3f}"
+            )
         console.print(table)
     for name, blend in blend_strings(plan, tokens_dir).items():
         console.print(f"megatron --data-path for stage {name}: {blend}", soft_wrap=True)
@@ -93,8 +110,14 @@ def run_mix(recipe: Any, show: bool = True) -> dict[str, Any]:
     plan.save(wd.plan)
     if show:
         print_plan(plan, wd.tokens)
-    log.info("mix: %d sequences of %d tokens (%s tokens) in %d stage(s) -> %s", plan.total_sequences,
-             plan.seq_len, fmt_tokens(plan.total_tokens), len(plan.report["stages"]), wd.plan)
+    log.info(
+        "mix: %d sequences of %d tokens (%s tokens) in %d stage(s) -> %s",
+        plan.total_sequences,
+        plan.seq_len,
+        fmt_tokens(plan.total_tokens),
+        len(plan.report["stages"]),
+        wd.plan,
+    )
     return plan.to_json()
 
 
@@ -109,8 +132,10 @@ def check_mix(recipe: Any) -> list[str]:
         for key, names in (("ratios", list(s.ratios or {})), ("channels", s.channels or [])):
             unknown = sorted(set(names) - set(channels))
             if unknown:
-                issues.append(f"mix.stages[{i}].{key}: unknown channel(s) {unknown}; the recipe's channels are "
-                              f"{channels}")
+                issues.append(
+                    f"mix.stages[{i}].{key}: unknown channel(s) {unknown}; the recipe's channels are "
+                    f"{channels}"
+                )
     if issues:
         return issues
     counts = token_counts(recipe)

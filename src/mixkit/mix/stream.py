@@ -118,8 +118,12 @@ class Stream:
             labels[at : at + take] = ids[at : at + take]
             labels[at] = IGNORE_INDEX  # a document (or the sequence) starts here: no target from before it
             at += take
-        return {"input_ids": ids, "labels": labels, "position_ids": pos_ids,
-                "channel_ids": np.full(L, cid, dtype=np.int64)}
+        return {
+            "input_ids": ids,
+            "labels": labels,
+            "position_ids": pos_ids,
+            "channel_ids": np.full(L, cid, dtype=np.int64),
+        }
 
     def index(self, positions: np.ndarray) -> dict[str, np.ndarray]:
         """Vectorised stream index of many positions: channel, channel-local sequence, epoch, and the document
@@ -168,10 +172,17 @@ def describe(plan: Plan, stream: Stream | None, start: int, stop: int) -> list[d
     for p, c, kk in zip(pos.tolist(), ch.tolist(), k.tolist(), strict=True):
         realised[c] += 1
         target = plan.target_sequences(p + 1) * plan.seq_len
-        rows.append({
-            "position": p, "stage": plan.stage_at(p), "channel": plan.channels[c], "channel_sequence": kk,
-            "tokens": {plan.channels[c]: plan.seq_len},
-            "cumulative": {name: int(n) * plan.seq_len for name, n in zip(plan.channels, realised, strict=True)},
-            "target": {name: round(float(t), 3) for name, t in zip(plan.channels, target, strict=True)},
-        })
+        rows.append(
+            {
+                "position": p,
+                "stage": plan.stage_at(p),
+                "channel": plan.channels[c],
+                "channel_sequence": kk,
+                "tokens": {plan.channels[c]: plan.seq_len},
+                "cumulative": {
+                    name: int(n) * plan.seq_len for name, n in zip(plan.channels, realised, strict=True)
+                },
+                "target": {name: round(float(t), 3) for name, t in zip(plan.channels, target, strict=True)},
+            }
+        )
     return rows

@@ -133,8 +133,12 @@ class ValStream:
         labels = ids.copy()
         labels[starts] = IGNORE_INDEX
         labels[n:] = IGNORE_INDEX
-        return {"input_ids": ids, "labels": labels, "position_ids": pos_ids,
-                "channel_ids": np.full(self.seq_len, cid, dtype=np.int64)}
+        return {
+            "input_ids": ids,
+            "labels": labels,
+            "position_ids": pos_ids,
+            "channel_ids": np.full(self.seq_len, cid, dtype=np.int64),
+        }
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         torch = _torch()
@@ -153,15 +157,25 @@ class PackedDataset:
         plan: a Plan to use instead of ``<workdir>/plan.json`` (e.g. after reweighting).
     """
 
-    def __init__(self, source: Any, split: str = "train", rank: int = 0, world_size: int = 1, start: int = 0,
-                 seq_len: int | None = None, plan: Plan | None = None) -> None:
+    def __init__(
+        self,
+        source: Any,
+        split: str = "train",
+        rank: int = 0,
+        world_size: int = 1,
+        start: int = 0,
+        seq_len: int | None = None,
+        plan: Plan | None = None,
+    ) -> None:
         if not 0 <= rank < world_size:
             raise MixkitError(f"rank {rank} must be in [0, world_size={world_size})")
         if split == "train":
             self.base: PackedStream | ValStream = PackedStream(source, plan)
             if seq_len is not None and seq_len != self.base.seq_len:
-                raise MixkitError(f"seq_len {seq_len} differs from the plan's {self.base.seq_len}; "
-                                  "set mix.seq_len and rerun `mixkit mix`")
+                raise MixkitError(
+                    f"seq_len {seq_len} differs from the plan's {self.base.seq_len}; "
+                    "set mix.seq_len and rerun `mixkit mix`"
+                )
         elif split == "val":
             if seq_len is None:
                 seq_len = Plan.load(_workdir(source) / "plan.json").seq_len

@@ -36,7 +36,14 @@ from mixkit.utils import atomic_path
 HEADER = b"MMIDIDX\x00\x00"
 VERSION = 1
 DTYPE_CODES: dict[int, type[np.number]] = {
-    1: np.uint8, 2: np.int8, 3: np.int16, 4: np.int32, 5: np.int64, 6: np.float64, 7: np.float32, 8: np.uint16,
+    1: np.uint8,
+    2: np.int8,
+    3: np.int16,
+    4: np.int32,
+    5: np.int64,
+    6: np.float64,
+    7: np.float32,
+    8: np.uint16,
 }
 CODE_OF = {np.dtype(v): k for k, v in DTYPE_CODES.items()}
 # Megatron picks uint16 below this vocabulary size and int32 otherwise (optimal_dtype); same rule here.
@@ -67,7 +74,9 @@ class IndexedWriter:
         self.prefix = Path(prefix)
         self.dtype = np.dtype(dtype)
         if self.dtype not in CODE_OF:
-            raise MixkitError(f"dtype {self.dtype} has no Megatron code; use one of {sorted(map(str, CODE_OF))}")
+            raise MixkitError(
+                f"dtype {self.dtype} has no Megatron code; use one of {sorted(map(str, CODE_OF))}"
+            )
         self._bin_ctx = atomic_path(bin_path(self.prefix))
         self._bin_tmp = self._bin_ctx.__enter__()
         self._fh = open(self._bin_tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
@@ -89,7 +98,9 @@ class IndexedWriter:
         if lengths.sum() != flat.size:
             raise ValueError("lengths do not add up to the number of tokens")
         if lengths.size and lengths.max() > np.iinfo(np.int32).max:
-            raise MixkitError("a document has more than 2^31 tokens; Megatron's index stores lengths as int32")
+            raise MixkitError(
+                "a document has more than 2^31 tokens; Megatron's index stores lengths as int32"
+            )
         self._lengths.append(lengths)
         self.docs += int(lengths.size)
         self.tokens += int(flat.size)
@@ -156,7 +167,7 @@ class IndexedDataset:
         raw = np.memmap(ipath, dtype=np.uint8, mode="r")
         if bytes(raw[:9]) != HEADER:
             raise MixkitError(f"{ipath} is not a Megatron indexed dataset (bad header {bytes(raw[:9])!r})")
-        version, = struct.unpack("<Q", bytes(raw[9:17]))
+        (version,) = struct.unpack("<Q", bytes(raw[9:17]))
         if version != VERSION:
             raise MixkitError(f"{ipath}: index version {version} is not supported (expected 1)")
         code = int(raw[17])
@@ -171,10 +182,12 @@ class IndexedDataset:
         off += 8 * n_seq
         self.document_indices = np.frombuffer(raw, dtype="<i8", count=n_doc, offset=off)
         size = bpath.stat().st_size
-        self._bin = (np.memmap(bpath, dtype=self.dtype, mode="r") if size else np.zeros(0, dtype=self.dtype))
+        self._bin = np.memmap(bpath, dtype=self.dtype, mode="r") if size else np.zeros(0, dtype=self.dtype)
         expected = int(self.lengths.astype(np.int64).sum()) * self.dtype.itemsize
         if size != expected:
-            raise MixkitError(f"{bpath} has {size} bytes but its index describes {expected}; rerun `mixkit pack`")
+            raise MixkitError(
+                f"{bpath} has {size} bytes but its index describes {expected}; rerun `mixkit pack`"
+            )
 
     def __len__(self) -> int:
         return int(self.lengths.size)

@@ -58,7 +58,9 @@ def _val_selection(files: list[Path], n_val: int | float, seed: int) -> tuple[se
     k = min(k, max(total - 1, 0))  # always keep at least one training document
     if k <= 0:
         return set(), total
-    h = np.fromiter((xxhash.xxh64_intdigest(f"{seed}:{i}".encode()) for i in ids), dtype=np.uint64, count=total)
+    h = np.fromiter(
+        (xxhash.xxh64_intdigest(f"{seed}:{i}".encode()) for i in ids), dtype=np.uint64, count=total
+    )
     order = np.lexsort((np.arange(total), h))[:k]
     return {ids[i] for i in order}, total
 
@@ -84,8 +86,15 @@ def _batches(files: list[Path], batch_docs: int):
             yield rb.column(0).to_pylist(), rb.column(1).to_pylist(), rb.column(2).to_pylist()
 
 
-def pack_channel(recipe: Any, tok: Any, channel: str, channel_id: int, source_ids: dict[str, int],
-                 files: list[Path], out: Path) -> dict[str, Any]:
+def pack_channel(
+    recipe: Any,
+    tok: Any,
+    channel: str,
+    channel_id: int,
+    source_ids: dict[str, int],
+    files: list[Path],
+    out: Path,
+) -> dict[str, Any]:
     """Tokenize one channel's documents into ``out/<channel>`` (train) and ``out/val/<channel>`` (held out).
 
     Returns the channel's stats: per source docs, tokens and chars, for train and val.
@@ -96,8 +105,13 @@ def pack_channel(recipe: Any, tok: Any, channel: str, channel_id: int, source_id
     val_ids, _ = _val_selection(files, cfg.val_docs, recipe.seed)
     stats: dict[str, dict[str, dict[str, int]]] = {"train": {}, "val": {}}
     meta_parts: list[np.ndarray] = []
-    writers = {"train": IndexedWriter(out / channel, dtype), "val": IndexedWriter(out / "val" / channel, dtype)}
-    pool = ThreadPoolExecutor(max_workers=1)  # encodes batch i+1 while batch i is written (GIL released in Rust)
+    writers = {
+        "train": IndexedWriter(out / channel, dtype),
+        "val": IndexedWriter(out / "val" / channel, dtype),
+    }
+    pool = ThreadPoolExecutor(
+        max_workers=1
+    )  # encodes batch i+1 while batch i is written (GIL released in Rust)
     try:
         pending = None
         for batch in itertools.chain(_batches(files, cfg.batch_docs), [None]):
@@ -146,29 +160,48 @@ def _write_batch(pending, writers, val_ids, stats, source_ids, channel_id, meta_
         for j, length in zip(sel.tolist(), plen.tolist(), strict=True):
             src = sources[j]
             if src not in source_ids:
-                raise MixkitError(f"document {ids[j]!r} names source {src!r}, which the recipe does not declare")
+                raise MixkitError(
+                    f"document {ids[j]!r} names source {src!r}, which the recipe does not declare"
+                )
             s = stats[split].setdefault(src, {"docs": 0, "tokens": 0, "chars": 0})
             s["docs"] += 1
             s["tokens"] += length
             s["chars"] += len(texts[j])
         if split == "train":
-            meta_parts.append(np.array([[channel_id, source_ids[sources[j]]] for j in sel.tolist()],
-                                       dtype=np.int32).reshape(-1, 2))
+            meta_parts.append(
+                np.array(
+                    [[channel_id, source_ids[sources[j]]] for j in sel.tolist()], dtype=np.int32
+                ).reshape(-1, 2)
+            )
 
 
 def _summarise(per_source: dict[str, dict[str, int]]) -> dict[str, Any]:
     docs = sum(s["docs"] for s in per_source.values())
     tokens = sum(s["tokens"] for s in per_source.values())
     chars = sum(s["chars"] for s in per_source.values())
-    sources = {name: {**s, "chars_per_token": round(s["chars"] / s["tokens"], 4) if s["tokens"] else None}
-               for name, s in sorted(per_source.items())}
-    return {"docs": docs, "tokens": tokens, "chars": chars,
-            "chars_per_token": round(chars / tokens, 4) if tokens else None, "sources": sources}
+    sources = {
+        name: {**s, "chars_per_token": round(s["chars"] / s["tokens"], 4) if s["tokens"] else None}
+        for name, s in sorted(per_source.items())
+    }
+    return {
+        "docs": docs,
+        "tokens": tokens,
+        "chars": chars,
+        "chars_per_token": round(chars / tokens, 4) if tokens else None,
+        "sources": sources,
+    }
 
 
 def _tokenizer_fingerprint(path: Path) -> str:
-    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".json"
-                                                   or p.name in ("merges.txt", "vocab.bpe"))
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(
+            p
+            for p in path.iterdir()
+            if (p.is_file() and p.suffix == ".json") or p.name in ("merges.txt", "vocab.bpe")
+        )
+    )
     return fingerprint([[p.name, sha256_file(p)] for p in files])
 
 
@@ -182,7 +215,9 @@ def run_pack(recipe: Any, force: bool = False) -> dict[str, Any]:
     from mixkit.pack.tokenizer import load_tokenizer
 
     if recipe.tokenizer is None:
-        raise MixkitError("the recipe has no `tokenizer:`; set it to a local tokenizer folder or tokenizer.json")
+        raise MixkitError(
+            "the recipe has no `tokenizer:`; set it to a local tokenizer folder or tokenizer.json"
+        )
     cfg = pack_config(recipe)
     set_threads(cfg.workers)
     wd = Workdir.of(recipe)
@@ -202,12 +237,24 @@ def run_pack(recipe: Any, force: bool = False) -> dict[str, Any]:
                 f"channel {channel!r} has no documents under {wd.final_docs()}; run `mixkit curate` first "
                 "(or remove the channel's sources from the recipe)"
             )
-        fp = fingerprint({"v": PACK_VERSION, "inputs": _input_fingerprint(files), "tokenizer": tok_fp,
-                          "pack": cfg.model_dump(mode="json"), "seed": recipe.seed, "cid": cid,
-                          "sources": source_ids})
+        fp = fingerprint(
+            {
+                "v": PACK_VERSION,
+                "inputs": _input_fingerprint(files),
+                "tokenizer": tok_fp,
+                "pack": cfg.model_dump(mode="json"),
+                "seed": recipe.seed,
+                "cid": cid,
+                "sources": source_ids,
+            }
+        )
         marker = wd.markers("pack") / f"{channel}.json"
-        done = (not force and marker.exists() and (out / f"{channel}.idx").exists()
-                and loads(marker.read_bytes()).get("fingerprint") == fp)
+        done = (
+            not force
+            and marker.exists()
+            and (out / f"{channel}.idx").exists()
+            and loads(marker.read_bytes()).get("fingerprint") == fp
+        )
         if done:
             log.info("pack %s: up to date, skipped", channel)
             stats = loads(marker.read_bytes())["stats"]
@@ -217,17 +264,32 @@ def run_pack(recipe: Any, force: bool = False) -> dict[str, Any]:
             write_json(marker, {"fingerprint": fp, "stats": stats})
         per_channel[channel] = stats
     result = {
-        "tokenizer": str(spec), "eos_token": tok.eos_token, "eos_id": tok.eos_id, "vocab_size": tok.vocab_size,
-        "dtype": str(token_dtype(tok.vocab_size)), "channels": channels,
+        "tokenizer": str(spec),
+        "eos_token": tok.eos_token,
+        "eos_id": tok.eos_id,
+        "vocab_size": tok.vocab_size,
+        "dtype": str(token_dtype(tok.vocab_size)),
+        "channels": channels,
         "sources": [{"name": s.name, "channel": s.channel} for s in recipe.sources],
         "train": {c: _summarise(s["train"]) for c, s in per_channel.items()},
         "val": {c: _summarise(s["val"]) for c, s in per_channel.items()},
     }
-    write_json(out / "index.json", {k: result[k] for k in
-                                    ("tokenizer", "eos_token", "eos_id", "vocab_size", "dtype", "channels", "sources")})
+    write_json(
+        out / "index.json",
+        {
+            k: result[k]
+            for k in ("tokenizer", "eos_token", "eos_id", "vocab_size", "dtype", "channels", "sources")
+        },
+    )
     write_json(out / "stats.json", result)
     for c in channels:
         t = result["train"][c]
-        log.info("pack %s: %d docs, %d tokens, %.2f chars/token (val: %d docs)", c, t["docs"], t["tokens"],
-                 t["chars_per_token"] or 0, result["val"][c]["docs"])
+        log.info(
+            "pack %s: %d docs, %d tokens, %.2f chars/token (val: %d docs)",
+            c,
+            t["docs"],
+            t["tokens"],
+            t["chars_per_token"] or 0,
+            result["val"][c]["docs"],
+        )
     return result

@@ -71,8 +71,10 @@ def load_tokenizer(spec: str | os.PathLike[str], eos_token: str | None = None) -
             tok = tokenizers.Tokenizer.from_file(str(path / "tokenizer.json"))
         else:
             pairs = [("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")]
-            found = next(((path / v, path / m) for v, m in pairs if (path / v).is_file() and (path / m).is_file()),
-                         None)
+            found = next(
+                ((path / v, path / m) for v, m in pairs if (path / v).is_file() and (path / m).is_file()),
+                None,
+            )
             if found is None:
                 raise MixkitError(
                     f"tokenizer folder {path} has no tokenizer.json (nor vocab.json+merges.txt); save the "
@@ -99,11 +101,17 @@ def load_tokenizer(spec: str | os.PathLike[str], eos_token: str | None = None) -
             f"tokenizer {spec}: EOS token {eos!r} is not in its vocabulary; set pack.eos_token to the token that "
             "ends a document"
         )
-    return LoadedTokenizer(tok, eos, int(vocab[eos]), int(tok.get_vocab_size(with_added_tokens=True)), str(spec))
+    return LoadedTokenizer(
+        tok, eos, int(vocab[eos]), int(tok.get_vocab_size(with_added_tokens=True)), str(spec)
+    )
 
 
-def train_bpe(texts: Iterable[str], vocab_size: int, out_dir: str | os.PathLike[str],
-              special_tokens: tuple[str, ...] = ("<|endoftext|>",)) -> Path:
+def train_bpe(
+    texts: Iterable[str],
+    vocab_size: int,
+    out_dir: str | os.PathLike[str],
+    special_tokens: tuple[str, ...] = ("<|endoftext|>",),
+) -> Path:
     """Train a byte-level BPE (GPT-2 style: byte-level pre-tokenizer and decoder; Radford et al. 2019, §2.2)
     on ``texts`` and save it as a Hugging Face tokenizer folder loadable by ``tokenizers`` and
     ``transformers.AutoTokenizer``. The first special token is the EOS (and BOS/UNK/PAD) token.
@@ -117,7 +125,9 @@ def train_bpe(texts: Iterable[str], vocab_size: int, out_dir: str | os.PathLike[
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=list(special_tokens), show_progress=False,
+        vocab_size=vocab_size,
+        special_tokens=list(special_tokens),
+        show_progress=False,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tok.train_from_iterator(texts, trainer=trainer)
@@ -128,11 +138,21 @@ def train_bpe(texts: Iterable[str], vocab_size: int, out_dir: str | os.PathLike[
 
     with atomic_open(out / "tokenizer.json", "w") as fh:
         fh.write(tok.to_str())
-    write_json(out / "tokenizer_config.json", {
-        "tokenizer_class": "PreTrainedTokenizerFast", "eos_token": eos, "bos_token": eos, "unk_token": eos,
-        "pad_token": eos, "model_max_length": 1_000_000, "clean_up_tokenization_spaces": False,
-    })
-    write_json(out / "special_tokens_map.json", {"eos_token": eos, "bos_token": eos, "unk_token": eos,
-                                                 "pad_token": eos})
+    write_json(
+        out / "tokenizer_config.json",
+        {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "eos_token": eos,
+            "bos_token": eos,
+            "unk_token": eos,
+            "pad_token": eos,
+            "model_max_length": 1_000_000,
+            "clean_up_tokenization_spaces": False,
+        },
+    )
+    write_json(
+        out / "special_tokens_map.json",
+        {"eos_token": eos, "bos_token": eos, "unk_token": eos, "pad_token": eos},
+    )
     log.info("trained a byte-level BPE with %d tokens into %s", tok.get_vocab_size(), out)
     return out

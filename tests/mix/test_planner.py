@@ -1,0 +1,119 @@
+"""The planner: budgets, ratios in tokens, temperature, epoch caps, infeasible recipes with numbers and options."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from mixkit.mix.config import MixConfig, parse_tokens
+from mixkit.mix.plan import MixError
+from mixkit.mix.planner import build_plan, feasibility, stage_budgets, stage_ratios
+
+CH = ["en", "zh", "code", "domain"]
+TOKENS = [400_000_000, 400_000_000, 100_000_000, 17_700_000]
+
+
+def cfg(**kw) -> MixConfig:
+    base = {
+        "seq_len": 4096,
+        "total_tokens": "200M",
+        "max_epochs": 4,
+        "stages": [
+            {"name": "warmup", "tokens": "5%", "ratios": {"en": 0.45, "zh": 0.45, "code": 0.10}},
+            {"name": "main", "ratios": {"en": 0.40, "zh": 0.40, "code": 0.10, "domain": 0.10}},
+        ],
+    }
+    base.update(kw)
+    return MixConfig.model_validate(base)
+
+
+def test_parse_tokens():
+    assert parse_tokens("2B") == 2_000_000_000
+    assert parse_tokens("2_000_000") == 2_000_000
+    assert parse_tokens("1.5e9") == 1_500_000_000
+    assert parse_tokens("500M") == 500_000_000
+    with pytest.raises(ValueError, match="not a token count"):
+        parse_tokens("lots")
+
+
+def test_budgets_shares_and_rest():
+    c = cfg()
+    assert stage_budgets(c) == [10_000_000, 190_000_000]
+    c2 = cfg(
+        total_tokens=None,
+        stages=[
+            {"name": "a", "tokens": "1M", "ratios": {"en": 1}},
+            {"name": "b", "tokens": 3_000_000, "ratios": {"zh": 1}},
+        ],
+    )
+    assert stage_budgets(c2) == [1_000_000, 3_000_000]
+    with pytest.raises(ValidationError, match="total_tokens"):
+        cfg(total_tokens=None)
+    with pytest.raises(ValidationError, match="at most one stage"):
+        cfg(stages=[{"name": "a", "ratios": {"en": 1}}, {"name": "b", "ratios": {"en": 1}}])
+
+
+def test_plan_is_in_tokens_not_documents():
+    """Channels get their share of *tokens* whatever their document lengths (which the planner never sees)."""
+    plan = build_plan(cfg(), CH, TOKENS, seed=1)
+    main = plan.report["stages"][1]
+    for c, r in {"en": 0.4, "zh": 0.4, "code": 0.1, "domain": 0.1}.items():
+        assert abs(main["planned_tokens"][c] - r * main["tokens"]) <= 4096 * (main["sequences"] // 65536 + 1)
+    assert plan.report["stages"][0]["planned_tokens"]["domain"] == 0
+    assert plan.total_tokens == (10_000_000 // 4096 + 190_000_000 // 4096) * 4096
+    # epochs per channel and per source
+    assert plan.report["epochs"]["domain"] == pytest.approx(0.1 * 46384 * 4096 / 17_700_000, rel=1e-3)
+
+
+def test_infeasible_message_has_numbers_and_options():
+    issues = feasibility(cfg(total_tokens="2B"), CH, TOKENS)
+    assert len(issues) == 1
+    msg = issues[0]
+    assert "domain needs 10.7 epochs at 10% of main" in msg
+    assert "cap 4 -> lower the ratio to 3.73% in main" in msg
+    assert "raise mix.max_epochs to 10.8" in msg and "add 29.8M tokens of domain data" in msg
+    with pytest.raises(MixError, match="infeasible"):
+        build_plan(cfg(total_tokens="2B"), CH, TOKENS, seed=1)
+    none = feasibility(cfg(), CH, [1, 1, 1, 0])
+    assert any("domain has no tokens" in m for m in none)
+
+
+def test_temperature_sampling():
+    c = cfg(stages=[{"name": "t", "temperature": 2.0}])
+    p = stage_ratios(c, CH, TOKENS)[0]
+    expected = np.sqrt(np.array(TOKENS, dtype=float))
+    np.testing.assert_allclose(p, expected / expected.sum())
+    c2 = cfg(temperature=1e9, stages=[{"name": "t", "channels": ["en", "zh"]}])
+    np.testing.assert_allclose(stage_ratios(c2, CH, TOKENS)[0], [0.5, 0.5, 0, 0], atol=1e-6)
+    with pytest.raises(ValidationError, match="ratios or a temperature"):
+        cfg(stages=[{"name": "t"}])
+
+
+def test_warnings_and_small_stages():
+    plan = build_plan(
+        cfg(
+            total_tokens=40960 * 10,
+            max_epochs=1e6,
+            stages=[{"name": "s", "ratios": {"en": 0.999, "domain": 0.001}}],
+        ),
+        CH,
+        TOKENS,
+        0,
+    )
+    assert any("rounds to 0 sequences" in w for w in plan.report["warnings"])
+    with pytest.raises(MixError, match="less than one sequence"):
+        build_plan(cfg(total_tokens=100, stages=[{"name": "s", "ratios": {"en": 1}}]), CH, TOKENS, 0)
+    with pytest.raises(MixError, match="unknown channel"):
+        build_plan(cfg(stages=[{"name": "s", "ratios": {"english": 1}}]), CH, TOKENS, 0)
+
+
+def test_long_stage_is_periodic_and_quantised():
+    c = cfg(total_tokens="2B", max_epochs=100, period=4096)
+    plan = build_plan(c, CH, TOKENS, seed=3)
+    main = [s for s in plan.segments if s.stage == "main"]
+    assert [s.period for s in main][0] == 4096 and len(main) == 2
+    ch, idx = plan.locate(np.arange(plan.total_sequences))
+    for cid in range(4):
+        assert (np.sort(idx[ch == cid]) == np.arange(int((ch == cid).sum()))).all()
+    assert plan.channel_sequences(plan.total_sequences).sum() == plan.total_sequences
