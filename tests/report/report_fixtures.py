@@ -240,47 +240,55 @@ def build_workdir(root: Path) -> dict[str, Any]:
             }
             fh.write(json.dumps(rec) + "\n")
 
-    _write_json(
-        wd / "plan.json",
-        {
-            "seq_len": 512,
-            "seed": 7,
-            "channels": ["en", "zh", "code"],
-            "total_sequences": 4000,
-            "segments": [
-                {
-                    "name": "main",
-                    "start": 0,
-                    "end": 3000,
-                    "ratios": {"en": 0.5, "zh": 0.3, "code": 0.2},
-                    "target_tokens": {"en": 768000, "zh": 460800, "code": 307200},
-                    "planned_tokens": {"en": 770048, "zh": 459776, "code": 306176},
-                    "epochs": {"web_en": 1.0, "web_zh": 1.2, "code": 2.5},
-                    "warnings": [],
-                },
-                {
-                    "name": "anneal",
-                    "start": 3000,
-                    "end": 4000,
-                    "ratios": {"en": 0.4, "zh": 0.4, "code": 0.2},
-                    "target_tokens": {"en": 204800, "zh": 204800, "code": 102400},
-                    "planned_tokens": {"en": 204800, "zh": 204288, "code": 102912},
-                    "epochs": {"web_en": 0.3, "web_zh": 0.5, "code": 0.9},
-                    "warnings": ["code: 3.4 epochs over the whole plan exceed max_epochs 3 by 0.4"],
-                },
-            ],
-            "warnings": ["code: 3.4 epochs over the whole plan exceed max_epochs 3 by 0.4"],
-        },
+    # the mix plan, made by the real planner from the packed token counts below
+    from mixkit.mix.config import MixConfig
+    from mixkit.mix.planner import build_plan
+    from mixkit.mix.stage import blend_strings
+
+    tokens = {"en": 160_000, "zh": 90_000, "code": 50_000}
+    per_source = {"en": {"web_en": 160_000}, "zh": {"web_zh": 90_000}, "code": {"code": 50_000}}
+    cfg = MixConfig(
+        seq_len=512,
+        total_tokens=204_800,
+        max_epochs=4,
+        period=64,
+        stages=[
+            {"name": "main", "tokens": "75%", "ratios": {"en": 0.5, "zh": 0.3, "code": 0.2}},
+            {"name": "anneal", "ratios": {"en": 0.3, "zh": 0.3, "code": 0.4}},
+        ],
     )
+    plan = build_plan(cfg, list(tokens), list(tokens.values()), 7, per_source)
+    plan.report["blend"] = blend_strings(plan, wd / "tokens")
+    plan.save(wd / "plan.json")
+
+    def summary(docs: int, tok: int, chars: int, src: str) -> dict[str, Any]:
+        row = {"docs": docs, "tokens": tok, "chars": chars, "chars_per_token": round(chars / tok, 4)}
+        return {**row, "sources": {src: dict(row)}}
+
     _write_json(
         wd / "tokens" / "stats.json",
         {
-            "channels": {
-                "en": {"docs": 640, "tokens": 160000, "chars": 720000, "chars_per_token": 4.5},
-                "zh": {"docs": 480, "tokens": 90000, "chars": 135000, "chars_per_token": 1.5},
-                "code": {"docs": 290, "tokens": 50000, "chars": 160000, "chars_per_token": 3.2},
+            "tokenizer": "tokenizer/tokenizer.json",
+            "eos_token": "<|endoftext|>",
+            "eos_id": 0,
+            "vocab_size": 8000,
+            "dtype": "uint16",
+            "channels": ["en", "zh", "code"],
+            "sources": [
+                {"name": "web_en", "channel": "en"},
+                {"name": "web_zh", "channel": "zh"},
+                {"name": "code", "channel": "code"},
+            ],
+            "train": {
+                "en": summary(630, 160_000, 720_000, "web_en"),
+                "zh": summary(470, 90_000, 135_000, "web_zh"),
+                "code": summary(285, 50_000, 160_000, "code"),
             },
-            "sources": {"web_en": {"docs": 640, "tokens": 160000, "chars": 720000, "chars_per_token": 4.5}},
+            "val": {
+                "en": summary(10, 2_000, 9_000, "web_en"),
+                "zh": summary(10, 1_500, 2_250, "web_zh"),
+                "code": summary(5, 1_000, 3_200, "code"),
+            },
         },
     )
     recs = []

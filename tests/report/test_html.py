@@ -50,9 +50,11 @@ def test_every_section_has_content(synthetic: tuple[Any, dict[str, Any]]) -> Non
     # mix: both stages, targets and planned tokens, epochs per source, warnings; chars/token per channel
     mix = _section(page, "mix")
     assert "stage main" in mix and "stage anneal" in mix
-    assert "770,048" in mix and "web_zh" in mix
-    assert "exceed max_epochs 3" in mix
-    assert "chars_per_token" in mix and "4.5" in mix
+    assert "target_ratio" in mix and "planned_ratio" in mix
+    assert "31,232" in mix and "web_zh" in mix  # planned tokens of code in main; sources over the plan
+    assert "code: repeated 1.03 times" in mix
+    assert "--data-path" in mix and "tokens/code" in mix
+    assert "chars_per_token" in mix and "4.5" in mix and "val_docs" in mix
     # training: stages and reweighting events
     tr = _section(page, "training")
     assert "200 optimizer steps" in tr

@@ -466,17 +466,10 @@ def _finite(v: Any) -> bool:
 
 
 # --------------------------------------------------------------------------------------------- mix and tokens
-_TARGET_KEYS = ("target_tokens", "target", "targets", "ratios", "ratio", "weights")
-_REALISED_KEYS = (
-    "realised_tokens",
-    "realized_tokens",
-    "planned_tokens",
-    "realised",
-    "realized",
-    "planned",
-    "actual_tokens",
-    "tokens",
-)
+# Fields of a stage report that are the target and the realised allocation (plan.json ``stages``, written by
+# mixkit.mix.planner): ratios first, as they compare across stages of different sizes.
+_TARGET_KEYS = ("target_ratio", "target_tokens", "ratios", "target")
+_REALISED_KEYS = ("planned_ratio", "planned_tokens", "realised_tokens", "realized_tokens", "planned")
 
 
 def _name_map(value: Any) -> dict[str, Any] | None:
@@ -491,91 +484,129 @@ def _name_map(value: Any) -> dict[str, Any] | None:
 
 
 def _numeric_columns(seg: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Fields of a plan segment that map names (channels or sources) to numbers: the table's columns."""
+    """Fields of a stage that map names (channels) to numbers: the stage table's columns."""
     cols: dict[str, dict[str, float]] = {}
     for field_name, value in seg.items():
         m = _name_map(value)
-        if m is None:
-            continue
-        if all(_finite(v) for v in m.values()):
+        if m is not None and all(_finite(v) for v in m.values()):
             cols[field_name] = {k: float(v) for k, v in m.items()}
-        elif all(isinstance(v, dict) for v in m.values()):
-            # per-name records, e.g. {"en": {"target": .., "planned": .., "epochs": ..}}: one column per inner key
-            for name, inner in m.items():
-                for k, v in inner.items():
-                    if _finite(v):
-                        cols.setdefault(
-                            f"{field_name}.{k}" if field_name not in ("channels", "sources") else k, {}
-                        )[name] = float(v)
     return cols
 
 
-def collect_mix(wd: Workdir, problems: list[str]) -> dict[str, Any] | None:
-    """Stages (segments) of ``plan.json`` with target vs planned tokens, epochs per source and warnings.
+def _records(value: Any) -> dict[str, dict[str, Any]]:
+    """{name: {field: scalar}} from a mapping or list of per-name records (numbers and strings kept)."""
+    out = {}
+    for name, row in (_name_map(value) or {}).items():
+        if isinstance(row, dict):
+            out[name] = {k: v for k, v in row.items() if _finite(v) or isinstance(v, str)}
+    return out
 
-    The plan's own structure is documented in docs/mix.md; this reader only relies on it being a JSON object
-    with a list of ``segments`` (or ``stages``) whose name -> number fields become table columns.
+
+def collect_mix(wd: Workdir, problems: list[str]) -> dict[str, Any] | None:
+    """The mix plan: per stage target vs planned ratios and tokens and epochs per channel, per-source tokens
+    and epochs over the whole plan, planner warnings, and the Megatron ``--data-path`` blend of each stage.
+
+    Reads ``plan.json`` as written by ``mixkit.mix`` (docs/mix.md): ``stages`` is the planner's report, one
+    record per stage with name -> number fields (``target_ratio``, ``planned_ratio``, ``target_tokens``,
+    ``planned_tokens``, ``epochs``); ``segments`` (the scheduling periods) are summarised by their stage names.
     """
     plan = read_json(wd.plan, problems)
     if not isinstance(plan, dict):
         return None
-    segments = plan.get("segments") or plan.get("stages") or []
-    if isinstance(segments, dict):
-        segments = [{"name": k, **v} for k, v in segments.items() if isinstance(v, dict)]
+    raw_stages = plan.get("stages")
+    if not isinstance(raw_stages, list) or not raw_stages:
+        # no planner report: fall back to segment names and their sequence ranges
+        raw_stages = [
+            {k: v for k, v in seg.items() if k != "counts"}
+            for seg in plan.get("segments") or []
+            if isinstance(seg, dict)
+        ]
     stages = []
-    warnings = [str(w) for w in plan.get("warnings") or []]
-    for i, seg in enumerate(s for s in segments if isinstance(s, dict)):
-        cols = _numeric_columns(seg)
-        target = next((cols[k] for k in _TARGET_KEYS if k in cols), None)
-        realised = next((cols[k] for k in _REALISED_KEYS if k in cols), None)
-        scalars = {k: v for k, v in seg.items() if isinstance(v, str | int | float | bool) and k != "name"}
-        seg_warnings = [str(w) for w in seg.get("warnings") or []]
+    for i, st in enumerate(s for s in raw_stages if isinstance(s, dict)):
+        cols = _numeric_columns(st)
+        target_key = next((k for k in _TARGET_KEYS if k in cols), None)
+        realised_key = next((k for k in _REALISED_KEYS if k in cols), None)
         stages.append(
             {
-                "name": str(seg.get("name") or seg.get("stage") or f"stage {i + 1}"),
-                "scalars": scalars,
+                "name": str(st.get("name") or st.get("stage") or f"stage {i + 1}"),
+                "scalars": {
+                    k: v
+                    for k, v in st.items()
+                    if isinstance(v, str | int | float)
+                    and not isinstance(v, bool)
+                    and k not in ("name", "stage")
+                },
                 "columns": cols,
-                "target": target,
-                "realised": realised,
-                "warnings": seg_warnings,
-                "target_key": next((k for k in _TARGET_KEYS if k in cols), None),
-                "realised_key": next((k for k in _REALISED_KEYS if k in cols), None),
+                "target": cols.get(target_key) if target_key else None,
+                "realised": cols.get(realised_key) if realised_key else None,
+                "target_key": target_key,
+                "realised_key": realised_key,
+                "warnings": [str(w) for w in st.get("warnings") or []],
             }
         )
-    top = {k: v for k, v in plan.items() if isinstance(v, str | int | float | bool)}
-    epochs = _name_map(plan.get("epochs")) or {}
     chans = plan.get("channels")
     chans = [str(x) for x in chans] if isinstance(chans, list) else list(_name_map(chans) or {})
+    epochs = _name_map(plan.get("epochs")) or {}
+    blend = plan.get("blend") if isinstance(plan.get("blend"), dict) else {}
+    scalars = {
+        k: v
+        for k, v in plan.items()
+        if isinstance(v, str | int | float) and not isinstance(v, bool) and k != "version"
+    }
+    channel_tokens = plan.get("channel_tokens")
+    if isinstance(channel_tokens, list) and len(channel_tokens) == len(chans):
+        channel_tokens = dict(zip(chans, channel_tokens, strict=True))
     return {
-        "scalars": top,
-        "stages": stages,
-        "warnings": warnings,
+        "scalars": scalars,
         "channels": chans,
+        "stages": stages,
         "epochs": {k: float(v) for k, v in epochs.items() if _finite(v)},
+        "channel_tokens": channel_tokens if isinstance(channel_tokens, dict) else {},
+        "sources": _records(plan.get("sources")),
+        "warnings": [str(w) for w in plan.get("warnings") or []],
+        "blend": {str(k): str(v) for k, v in blend.items()},
+        "reweighted_at": [int(x) for x in plan.get("reweighted_at") or [] if _finite(x)],
     }
 
 
 def collect_tokens(wd: Workdir, problems: list[str]) -> dict[str, Any] | None:
-    """Documents, tokens, characters and chars/token per channel (and source) from ``tokens/stats.json``."""
+    """Documents, tokens, characters and chars/token per channel and per source from ``tokens/stats.json``.
+
+    ``mixkit pack`` writes ``train`` and ``val`` maps of channel -> {docs, tokens, chars, chars_per_token,
+    sources: {source: {...}}}; chars/token is recomputed from chars and tokens when absent.
+    """
     stats = read_json(wd.tokens / "stats.json", problems)
     if not isinstance(stats, dict):
         return None
 
-    def table(value: Any) -> dict[str, dict[str, float]]:
-        m = _name_map(value) or {}
-        out = {}
-        for name, row in m.items():
-            if isinstance(row, dict):
-                r = {k: float(v) for k, v in row.items() if _finite(v)}
-                if "chars_per_token" not in r and r.get("tokens"):
-                    r["chars_per_token"] = r.get("chars", 0.0) / r["tokens"]
-                out[name] = r
-        return dict(sorted(out.items()))
+    def row(r: dict[str, Any]) -> dict[str, float]:
+        out = {k: float(v) for k, v in r.items() if _finite(v)}
+        if "chars_per_token" not in out and out.get("tokens"):
+            out["chars_per_token"] = out.get("chars", 0.0) / out["tokens"]
+        return out
 
-    channels = table(
-        stats.get("channels") if "channels" in stats else {k: v for k, v in stats.items() if k != "sources"}
-    )
-    sources = table(stats.get("sources"))
-    if not channels and not sources:
+    split = stats.get("train") if isinstance(stats.get("train"), dict) else stats.get("channels")
+    channels: dict[str, dict[str, float]] = {}
+    sources: dict[str, dict[str, Any]] = {}
+    for ch, r in (_name_map(split) or {}).items():
+        if not isinstance(r, dict):
+            continue
+        channels[ch] = row(r)
+        for src, sr in (r.get("sources") or {}).items():
+            if isinstance(sr, dict):
+                sources[src] = {"channel": ch, **row(sr)}
+    val = stats.get("val") if isinstance(stats.get("val"), dict) else {}
+    for ch, r in val.items():
+        if ch in channels and isinstance(r, dict):
+            if _finite(r.get("docs")):
+                channels[ch]["val_docs"] = float(r["docs"])
+            if _finite(r.get("tokens")):
+                channels[ch]["val_tokens"] = float(r["tokens"])
+    if not channels:
         return None
-    return {"channels": channels, "sources": sources}
+    info = {k: stats[k] for k in ("tokenizer", "vocab_size", "eos_token", "dtype") if k in stats}
+    return {
+        "channels": dict(sorted(channels.items())),
+        "sources": dict(sorted(sources.items())),
+        "info": info,
+    }

@@ -406,7 +406,7 @@ def _mix(c: Collected, figs: Figures) -> str:
         )
     else:
         if m["scalars"]:
-            out.append(table(["key", "value"], [[k, v] for k, v in m["scalars"].items()], {1}))
+            out.append(table(None, [[k, v] for k, v in m["scalars"].items()]))
         if any(s["target"] and s["realised"] for s in m["stages"]):
             out.append(
                 figs.img(_plots().mix_bars, m["stages"], alt="token mix per stage, target vs realised")
@@ -419,22 +419,26 @@ def _mix(c: Collected, figs: Figures) -> str:
                     + " · ".join(f"{esc(k)} {fmt(v)}" for k, v in st["scalars"].items())
                     + "</p>"
                 )
-            # Columns keyed by the same names (channels, or sources) share a table.
-            groups: dict[tuple[str, ...], list[str]] = {}
-            for key, col in st["columns"].items():
-                groups.setdefault(tuple(sorted(col)), []).append(key)
-            channel_names = set(m.get("channels") or [])
-            for names, keys in sorted(groups.items(), key=lambda kv: (not set(kv[0]) & channel_names, kv[0])):
-                head = "channel" if set(names) <= channel_names else "name"
-                rows = [[n, *(st["columns"][k].get(n, "") for k in keys)] for n in names]
-                out.append(table([head, *keys], rows, set(range(1, 1 + len(keys)))))
+            cols = st["columns"]
+            names = [n for n in m["channels"] if any(n in col for col in cols.values())]
+            names += sorted({n for col in cols.values() for n in col} - set(names))
+            if names:
+                keys = list(cols)
+                rows = [[n, *(cols[k].get(n, "") for k in keys)] for n in names]
+                out.append(table(["channel", *keys], rows, set(range(1, 1 + len(keys)))))
             if st["warnings"]:
                 out.append(
                     '<ul class="warnings">' + "".join(f"<li>{esc(w)}</li>" for w in st["warnings"]) + "</ul>"
                 )
         if m["epochs"]:
-            out.append("<h4>Epochs per source</h4>")
-            out.append(table(["source", "epochs"], [[k, v] for k, v in m["epochs"].items()], {1}))
+            out.append("<h4>Epochs per channel over the whole plan</h4>")
+            rows = [[ch, m["channel_tokens"].get(ch, ""), e] for ch, e in m["epochs"].items()]
+            out.append(table(["channel", "tokens (one epoch)", "epochs"], rows, {1, 2}))
+        if m["sources"]:
+            out.append("<h4>Sources over the whole plan</h4>")
+            keys = sorted({k for r in m["sources"].values() for k in r}, key=lambda k: (k != "channel", k))
+            rows = [[n, *(r.get(k, "") for k in keys)] for n, r in m["sources"].items()]
+            out.append(table(["source", *keys], rows, {i + 1 for i, k in enumerate(keys) if k != "channel"}))
         if m["warnings"]:
             out.append(
                 "<h4>Warnings</h4><ul class='warnings'>"
@@ -443,22 +447,33 @@ def _mix(c: Collected, figs: Figures) -> str:
             )
         else:
             out.append("<p class='ok'>The planner raised no warnings.</p>")
+        if m["blend"]:
+            out.append("<h4>Megatron-LM <code>--data-path</code> per stage</h4>")
+            out.append(
+                table(["stage", "blend"], [[k, Raw(f"<code>{esc(v)}</code>")] for k, v in m["blend"].items()])
+            )
     out.append("<h3>Characters per token</h3>")
     t = c.tokens
     if not t:
         out.append(not_run("no tokens/stats.json in the workdir (`mixkit pack` has not run)."))
     else:
-        if t["channels"]:
+        if t["info"]:
+            out.append(
+                "<p class='meta'>" + " · ".join(f"{esc(k)} {fmt(v)}" for k, v in t["info"].items()) + "</p>"
+            )
+        if any("chars_per_token" in r for r in t["channels"].values()):
             out.append(
                 figs.img(_plots().chars_per_token, t["channels"], alt="characters per token per channel")
             )
+        order = ("channel", "docs", "tokens", "chars", "chars_per_token", "val_docs", "val_tokens")
         for title, data in (("channel", t["channels"]), ("source", t["sources"])):
             if data:
                 keys = sorted(
-                    {k for r in data.values() for k in r}, key=lambda k: (k != "docs", k != "tokens", k)
+                    {k for r in data.values() for k in r},
+                    key=lambda k: (order.index(k) if k in order else len(order), k),
                 )
                 rows = [[n, *(r.get(k, "") for k in keys)] for n, r in data.items()]
-                out.append(table([title, *keys], rows, set(range(1, 1 + len(keys)))))
+                out.append(table([title, *keys], rows, {i + 1 for i, k in enumerate(keys) if k != "channel"}))
     return "".join(out)
 
 
@@ -500,9 +515,31 @@ def _training(c: Collected, figs: Figures) -> str:
             + table(["from step", "stage"], [[b["step"], b["stage"]] for b in t["boundaries"]], {0})
         )
     if t["tokens"]:
+        # Tokens trained so far per channel against the plan's planned tokens (summed over its stages).
+        planned: dict[str, float] = {}
+        for st in (c.mix or {}).get("stages", []):
+            for ch, n in st["columns"].get("planned_tokens", {}).items():
+                planned[ch] = planned.get(ch, 0.0) + n
+        total = sum(t["tokens"].values()) or 1.0
+        rows = []
+        for ch, n in t["tokens"].items():
+            p = planned.get(ch)
+            rows.append(
+                [
+                    ch,
+                    n,
+                    f"{100.0 * n / total:.1f}%",
+                    p if p is not None else "",
+                    f"{100.0 * n / p:.1f}%" if p else "",
+                ]
+            )
         out.append(
-            "<h4>Tokens per channel (last record)</h4>"
-            + table(["channel", "tokens"], [[k, v] for k, v in t["tokens"].items()], {1})
+            "<h4>Tokens trained per channel (last train record)</h4>"
+            + table(
+                ["channel", "trained tokens", "share", "planned tokens (plan.json)", "% of plan"],
+                rows,
+                {1, 2, 3, 4},
+            )
         )
     return "".join(out)
 
