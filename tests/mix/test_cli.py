@@ -68,7 +68,7 @@ def test_pack_mix_inspect(tmp_path, make_workdir, recipe_file, capsys):
 
 
 def test_infeasible_recipe_fails_cleanly(tmp_path, make_workdir, recipe_file, capsys):
-    recipe, path = _recipe(tmp_path, make_workdir, recipe_file, domain_ratio=0.15, domain_docs=6)
+    _, path = _recipe(tmp_path, make_workdir, recipe_file, domain_ratio=0.15, domain_docs=6)
     assert main(["pack", str(path)]) == 0
     capsys.readouterr()
     assert main(["mix", str(path)]) == 1
@@ -82,7 +82,7 @@ def test_infeasible_recipe_fails_cleanly(tmp_path, make_workdir, recipe_file, ca
 
 @pytest.mark.parametrize("bad", [{"english": 1.0}])
 def test_validate_unknown_channel(tmp_path, make_workdir, recipe_file, capsys, bad):
-    recipe, path = _recipe(tmp_path, make_workdir, recipe_file)
+    _, path = _recipe(tmp_path, make_workdir, recipe_file)
     import yaml
 
     data = yaml.safe_load(path.read_text())

@@ -112,7 +112,7 @@ def test_long_stage_is_periodic_and_quantised():
     c = cfg(total_tokens="2B", max_epochs=100, period=4096)
     plan = build_plan(c, CH, TOKENS, seed=3)
     main = [s for s in plan.segments if s.stage == "main"]
-    assert [s.period for s in main][0] == 4096 and len(main) == 2
+    assert main[0].period == 4096 and len(main) == 2
     ch, idx = plan.locate(np.arange(plan.total_sequences))
     for cid in range(4):
         assert (np.sort(idx[ch == cid]) == np.arange(int((ch == cid).sum()))).all()

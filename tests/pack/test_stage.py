@@ -44,7 +44,7 @@ def test_tokens_eos_stats_and_sidecar(tmp_path, make_workdir, tokenizer_dir):
         ds = IndexedDataset(tokens / channel)
         assert len(ds) == len(texts)
         for i, text in enumerate(texts):
-            expected = tok.tokenizer.encode(text, add_special_tokens=False).ids + [tok.eos_id]
+            expected = [*tok.tokenizer.encode(text, add_special_tokens=False).ids, tok.eos_id]
             assert ds[i].tolist() == expected
         meta = np.load(tokens / f"{channel}.docmeta.npy")
         assert meta.shape == (len(texts), 2) and (meta[:, 0] == cid).all()

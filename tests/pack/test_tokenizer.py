@@ -48,9 +48,9 @@ def test_vocab_merges_folder(tmp_path, tokenizer_dir):
 
 
 def test_errors_say_how_to_fix(tmp_path, tokenizer_dir):
-    with pytest.raises(MixkitError, match="no tokenizer.json"):
+    with pytest.raises(MixkitError, match=r"no tokenizer\.json"):
         load_tokenizer(tmp_path)
     with pytest.raises(MixkitError, match="not found"):
         load_tokenizer(tmp_path / "nope" / "deeper")
-    with pytest.raises(MixkitError, match="pack.eos_token"):
+    with pytest.raises(MixkitError, match=r"pack\.eos_token"):
         load_tokenizer(tokenizer_dir, eos_token="</s>")
