@@ -74,3 +74,12 @@ def test_registry_did_you_mean_and_duplicates():
         registry.target("step", "selct")
     with pytest.raises(ValueError, match="already registered"):
         registry.register("step", "select", "x.y:Z")
+
+
+def test_channels_param_limits_a_step():
+    docs = [Document("a", "hi", "en", "s"), Document("b", "hi", "code", "s")]
+    ctx = ShardContext()
+    kept = list(MinChars({"min_chars": 5, "channels": ["en"]}).run(docs, ctx))
+    assert [d.id for d in kept] == ["b"]
+    tagged = list(Length({"channels": ["code"]}).run(docs, ShardContext()))
+    assert "chars" not in tagged[0].meta and tagged[1].meta["chars"] == 2

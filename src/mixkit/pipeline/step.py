@@ -14,15 +14,23 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mixkit.records import Document
 
 
 class StepParams(BaseModel):
-    """Base of every step's parameter model: unknown keys are an error, so a typo in a recipe fails loudly."""
+    """Base of every step's parameter model: unknown keys are an error, so a typo in a recipe fails loudly.
+
+    ``channels`` is shared by every filter and annotator: a step limited to some channels passes the documents of
+    the others through untouched (e.g. prose heuristics on ``en``/``zh`` but not on ``code``).
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    channels: list[str] | None = Field(
+        default=None, description="apply only to documents of these channels; others pass through unchanged"
+    )
 
 
 @dataclass
@@ -119,7 +127,11 @@ class Filter(Step):
 
     def run(self, docs: Iterable[Document], ctx: ShardContext) -> Iterator[Document]:
         self.ensure_setup()
+        only = set(self.params.channels) if self.params.channels else None
         for doc in docs:
+            if only is not None and doc.channel not in only:
+                yield doc
+                continue
             verdict = self.keep(doc, ctx)
             if verdict is True:
                 yield doc
@@ -136,8 +148,10 @@ class Annotator(Step):
 
     def run(self, docs: Iterable[Document], ctx: ShardContext) -> Iterator[Document]:
         self.ensure_setup()
+        only = set(self.params.channels) if self.params.channels else None
         for doc in docs:
-            self.annotate(doc, ctx)
+            if only is None or doc.channel in only:
+                self.annotate(doc, ctx)
             yield doc
 
 
