@@ -140,5 +140,5 @@ def test_cli_errors_are_actionable(tmp_path):
         )
         == 1
     )
-    with pytest.raises(MixkitError, match="expected model.npz"):
+    with pytest.raises(MixkitError, match=r"expected model\.npz"):
         LinearClassifier.load(tmp_path / "missing")

@@ -72,10 +72,7 @@ class ClassifierConfig:
 
 def featurize(text: str, cfg: ClassifierConfig) -> tuple[np.ndarray, np.ndarray]:
     """(bucket indices, values) of one document: log(1 + count) per bucket, L2-normalised."""
-    if cfg.lowercase:
-        text = text[: cfg.max_chars].lower()
-    else:
-        text = text[: cfg.max_chars]
+    text = text[: cfg.max_chars].lower() if cfg.lowercase else text[: cfg.max_chars]
     toks = _TOKEN_RE.findall(text)
     if not toks:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)

@@ -124,32 +124,36 @@ _SECRET_RES = [
     re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_-])"),
     re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk|pk)_live_[0-9A-Za-z]{16,}"),
 ]
-_GENERIC_SECRET_RE = re.compile(
-    r"(?i)(?:[a-z0-9_.-]*(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|auth[_-]?key|private[_-]?key)"
-    r"[a-z0-9_.-]*)[\"']?\s*(?::|=|:=|=>)\s*[\"']?([A-Za-z0-9/+_\-.=~]{16,})[\"']?"
-)
 
 
-def _ipv4_ok(text: str, m: re.Match, private: bool) -> bool:
-    before = text[max(0, m.start() - 12) : m.start()]
-    if _VERSION_CUE.search(before):
-        return False
-    if private:
-        return True
-    ip = ipaddress.IPv4Address(m.group())
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_unspecified
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or str(ip).startswith("255.")
+def _ipv4_not_personal(a: int, b: int, c: int) -> bool:
+    """Loopback, private (RFC 1918), link-local, "this network", CGNAT (RFC 6598), documentation (RFC 5737),
+    benchmarking (RFC 2544), multicast and reserved (>= 224) IPv4 ranges."""
+    return (
+        a in (0, 10, 127)
+        or a >= 224
+        or (a == 169 and b == 254)
+        or (a == 172 and 16 <= b <= 31)
+        or (a == 192 and b == 168)
+        or (a == 100 and 64 <= b <= 127)
+        or (a == 198 and b in (18, 19))
+        or (a == 192 and b == 0 and c in (0, 2))
+        or (a == 198 and b == 51 and c == 100)
+        or (a == 203 and b == 0 and c == 113)
     )
 
 
-def _ipv6_ok(text: str, m: re.Match, private: bool) -> bool:
-    value = m.group().split("%")[0]
+def _ipv4_ok(text: str, start: int, value: str, private: bool) -> bool:
+    if _VERSION_CUE.search(text[max(0, start - 12) : start]):
+        return False
+    if private:
+        return True
+    a, b, c, _ = (int(x) for x in value.split("."))
+    return not _ipv4_not_personal(a, b, c)
+
+
+def _ipv6_ok(text: str, start: int, value: str, private: bool) -> bool:
+    value = value.split("%")[0]
     groups = [g for g in value.split(":") if g]
     if len(groups) < 3 or not any(any(c.isdigit() for c in g) for g in groups):
         return False
@@ -168,12 +172,12 @@ def _digits(s: str) -> str:
     return "".join(c for c in s if c.isdigit())
 
 
-def _phone_intl_ok(text: str, m: re.Match, private: bool) -> bool:
-    return 8 <= len(_digits(m.group())) <= 15
+def _phone_intl_ok(text: str, start: int, value: str, private: bool) -> bool:
+    return 8 <= len(_digits(value)) <= 15
 
 
-def _card_ok(text: str, m: re.Match, private: bool) -> bool:
-    d = _digits(m.group())
+def _card_ok(text: str, start: int, value: str, private: bool) -> bool:
+    d = _digits(value)
     if not 13 <= len(d) <= 19 or not _CARD_PREFIX.match(d):
         return False
     if d.startswith(("34", "37")) and len(d) != 15:
@@ -185,53 +189,106 @@ def _card_ok(text: str, m: re.Match, private: bool) -> bool:
     return luhn_ok(d)
 
 
-def _id_ok(text: str, m: re.Match, private: bool) -> bool:
-    return cn_id_ok(m.group())
+def _id_ok(text: str, start: int, value: str, private: bool) -> bool:
+    return cn_id_ok(value)
 
 
-def _always(text: str, m: re.Match, private: bool) -> bool:
+def _always(text: str, start: int, value: str, private: bool) -> bool:
     return True
 
 
-Validator = Callable[[str, re.Match, bool], bool]
+# validator(full text, absolute start, matched value, redact_private_ips) -> is PII
+Validator = Callable[[str, int, str, bool], bool]
 
 
-def _detectors() -> list[tuple[str, re.Pattern, Validator]]:
-    # Order matters: longer and stricter formats first, so a card or ID is not half-eaten by the phone rule.
-    dets: list[tuple[str, re.Pattern, Validator]] = [("SECRET", r, _always) for r in _SECRET_RES]
-    dets += [
-        ("EMAIL", _EMAIL_RE, _always),
-        ("ID_NUMBER", _ID_RE, _id_ok),
-        ("BANK_CARD", _CARD_RE, _card_ok),
-        ("PHONE", _PHONE_INTL_RE, _phone_intl_ok),
-        ("PHONE", _PHONE_CN_MOBILE_RE, _always),
-        ("PHONE", _PHONE_NA_RE, _always),
-        ("PHONE", _PHONE_CN_LAND_RE, _always),
-        ("IP_ADDRESS", _IPV4_RE, _ipv4_ok),
-        ("IP_ADDRESS", _IPV6_RE, _ipv6_ok),
-    ]
-    return dets
+# Each detector family is only run on small windows around cheap anchors (a run of digits, an "@", a colon
+# between hex digits, a vendor prefix, an assignment): CPython's regex engine cannot skip ahead for patterns that
+# start with a look-behind, so running ~17 such patterns over a 5 MB text took seconds; anchored windows keep the
+# whole pass linear and well under a second.
+# family: (anchor regex, left margin, right margin, [(type, regex, validator)]); lower index = higher priority.
+_FAMILIES: list[tuple[re.Pattern, int, int, list[tuple[str, re.Pattern, Validator]]]] = [
+    (re.compile(r"PRIVATE KEY-----"), 80, 8000, [("SECRET", _SECRET_RES[0], _always)]),
+    (
+        re.compile(r"AKIA|ASIA|gh[pousr]_|github_pat_|sk-|xox[abprs]-|AIza|_live_"),
+        16,
+        300,
+        [("SECRET", r, _always) for r in _SECRET_RES[1:]],
+    ),
+    (re.compile(r"@"), 90, 260, [("EMAIL", _EMAIL_RE, _always)]),
+    (
+        re.compile(r"\d[\d \-.()]{6,}"),
+        3,
+        2,
+        [
+            ("ID_NUMBER", _ID_RE, _id_ok),
+            ("BANK_CARD", _CARD_RE, _card_ok),
+            ("PHONE", _PHONE_INTL_RE, _phone_intl_ok),
+            ("PHONE", _PHONE_CN_MOBILE_RE, _always),
+            ("PHONE", _PHONE_NA_RE, _always),
+            ("PHONE", _PHONE_CN_LAND_RE, _always),
+            ("IP_ADDRESS", _IPV4_RE, _ipv4_ok),
+        ],
+    ),
+    (re.compile(r":[0-9A-Fa-f]*:"), 41, 41, [("IP_ADDRESS", _IPV6_RE, _ipv6_ok)]),
+]
+_PRIORITY = {t: i for i, t in enumerate(("SECRET", "EMAIL", "ID_NUMBER", "BANK_CARD", "PHONE", "IP_ADDRESS"))}
+# zero-width (look-ahead) so that every operator is tried, even inside a value matched from an earlier one
+_ASSIGN_RE = re.compile(r"(?=(?::|=|=>)[ \t]{0,4}[\"']?([A-Za-z0-9/+_\-.~]{16,}={0,2}))")
+_SECRET_NAME_RE = re.compile(
+    r"(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|auth[_-]?key|private[_-]?key)[a-z0-9_.\-]{0,40}"
+    r"[\"']?[ \t]{0,4}$"
+)
 
 
-_DETECTORS = _detectors()
-_QUICK = re.compile(r"[@\d]|:[0-9A-Fa-f]|[Kk][Ee][Yy]|[Ss]ecret|[Tt]oken|PASS|[Pp]ass|sk|gh|xox|AIza|BEGIN")
+def _windows(text: str, anchor: re.Pattern, left: int, right: int) -> list[tuple[int, int]]:
+    """Merged [start, end) windows around every anchor match."""
+    out: list[tuple[int, int]] = []
+    for m in anchor.finditer(text):
+        s, e = max(0, m.start() - left), min(len(text), m.end() + right)
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
 
 
-def _generic_secret(text: str, counts: Counter, placeholder: str) -> str:
-    def repl(m: re.Match) -> str:
-        value = m.group(1)
-        if (
-            shannon_entropy(value) >= 3.0
-            and any(c.isdigit() for c in value)
-            and any(c.isalpha() for c in value)
-            and not value.startswith("<")
-        ):
-            counts["SECRET"] += 1
-            s, e = m.span(1)
-            return m.group()[: s - m.start()] + placeholder + m.group()[e - m.start() :]
-        return m.group()
-
-    return _GENERIC_SECRET_RE.sub(repl, text)
+def find_pii(
+    text: str, types: tuple[str, ...] | list[str] = TYPES, redact_private_ips: bool = False
+) -> list[tuple[int, int, str]]:
+    """Non-overlapping (start, end, type) spans of PII in ``text``, sorted by start."""
+    wanted = set(types)
+    cands: set[tuple[int, int, str]] = set()
+    for anchor, left, right, dets in _FAMILIES:
+        dets = [d for d in dets if d[0] in wanted]
+        if not dets:
+            continue
+        for ws, we in _windows(text, anchor, left, right):
+            window = text[ws:we]
+            for typ, pattern, ok in dets:
+                for m in pattern.finditer(window):
+                    if ok(text, ws + m.start(), m.group(), redact_private_ips):
+                        cands.add((ws + m.start(), ws + m.end(), typ))
+    if "SECRET" in wanted:
+        for m in _ASSIGN_RE.finditer(text):
+            value = m.group(1)
+            before = text[max(0, m.start() - 60) : m.start()].lower()
+            if (
+                _SECRET_NAME_RE.search(before)
+                and shannon_entropy(value) >= 3.0
+                and any(c.isdigit() for c in value)
+                and any(c.isalpha() for c in value)
+            ):
+                cands.add((m.start(1), m.end(1), "SECRET"))
+    # sweep left to right; where two spans overlap keep the higher-priority type (then the longer span)
+    taken: list[tuple[int, int, str]] = []
+    for cand in sorted(cands, key=lambda c: (c[0], _PRIORITY[c[2]], c[0] - c[1])):
+        if taken and cand[0] < taken[-1][1]:
+            last = taken[-1]
+            if (_PRIORITY[cand[2]], cand[0] - cand[1]) < (_PRIORITY[last[2]], last[0] - last[1]):
+                taken[-1] = cand
+            continue
+        taken.append(cand)
+    return taken
 
 
 def redact(
@@ -241,27 +298,20 @@ def redact(
     placeholders: dict[str, str] | None = None,
 ) -> tuple[str, Counter]:
     """Redact PII of the given ``types`` in ``text``; return the new text and the number of redactions per type."""
+    spans = find_pii(text, types, redact_private_ips)
     counts: Counter = Counter()
-    if not _QUICK.search(text):
+    if not spans:
         return text, counts
     ph = {**PLACEHOLDERS, **(placeholders or {})}
-    wanted = set(types)
-    for typ, pattern, ok in _DETECTORS:
-        if typ not in wanted:
-            continue
-        if typ == "SECRET" and pattern is _SECRET_RES[0] and "PRIVATE KEY" not in text:
-            continue
-
-        def repl(m: re.Match, typ: str = typ, ok: Validator = ok) -> str:
-            if ok(m.string, m, redact_private_ips):
-                counts[typ] += 1
-                return ph[typ]
-            return m.group()
-
-        text = pattern.sub(repl, text)
-    if "SECRET" in wanted:
-        text = _generic_secret(text, counts, ph["SECRET"])
-    return text, counts
+    parts: list[str] = []
+    pos = 0
+    for s, e, typ in spans:
+        parts.append(text[pos:s])
+        parts.append(ph[typ])
+        counts[typ] += 1
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts), counts
 
 
 class PII(Annotator):

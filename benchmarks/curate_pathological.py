@@ -1,0 +1,95 @@
+"""Benchmark: seconds per pathological document in every curate step (goal: < 1 s per document per step).
+
+datatrove 0.10.1's Gopher repetition filter spent 35 s on 200 KB of pure punctuation and 11 s on a 5 MB document
+(quadratic affix loops and Python n-gram lists); mixkit's statistics are linear or n·log n. Documents:
+
+- 200 KB of punctuation as one whitespace-free run, and as space-separated symbols
+- 5 MB of English prose (Python's documentation topics, repeated)
+- 5 MB on one line (no newlines), 5 MB of one repeated word, 5 MB of unique random tokens
+- 1 MB of Chinese without punctuation, 1 MB mixing code and PII-like strings
+
+Usage: python benchmarks/curate_pathological.py [--steps gopher_repetition,c4]
+The last line is the worst time of any step on any document, in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import string
+import sys
+import time
+
+from mixkit.pipeline.step import ShardContext, build_step
+from mixkit.records import Document
+
+STEPS = {
+    "normalize": {},
+    "language": {"keep": ["en", "zh"], "code_channels": ["code"]},
+    "gopher_repetition": {},
+    "gopher_quality": {},
+    "c4": {},
+    "fineweb": {},
+    "flagged_words": {},
+    "pii": {},
+}
+
+
+def documents() -> dict[str, str]:
+    from pydoc_data.topics import topics
+
+    rng = random.Random(0)
+    prose = "\n\n".join(topics[k] for k in sorted(topics))
+    five_mb = 5_000_000
+    punct = "!?.,;:-()[]{}'\"#*&%$@^~`|\\/<>=+_"
+    docs = {
+        "punct_200KB_one_run": "".join(rng.choice(punct) for _ in range(200_000)),
+        "punct_200KB_spaced": " ".join(rng.choice(punct) * rng.randint(1, 3) for _ in range(80_000))[
+            :200_000
+        ],
+        "prose_5MB": (prose * (five_mb // len(prose) + 1))[:five_mb],
+        "one_line_5MB": (prose.replace("\n", " ") * (five_mb // len(prose) + 1))[:five_mb],
+        "same_word_5MB": "spam " * (five_mb // 5),
+        "unique_tokens_5MB": " ".join(
+            "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 9))) for _ in range(800_000)
+        )[:five_mb],
+        "chinese_no_punct_1MB": "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(1_000_000)),
+        "code_and_pii_1MB": (
+            "def f(x):\n    return {'email': 'a.b@example.com', 'ip': '8.8.8.8', 'v': '1.2.3.4'}  # 13812345678\n"
+            * 12_000
+        )[:1_000_000],
+    }
+    return docs
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", default=",".join(STEPS), help="comma-separated step names")
+    args = ap.parse_args()
+    names = [s for s in args.steps.split(",") if s]
+    docs = documents()
+    steps = {}
+    for name in names:
+        steps[name] = build_step("step", name, STEPS.get(name, {}))
+        steps[name].ensure_setup()
+    worst = (0.0, "", "")
+    print(f"{'document':24s}" + "".join(f"{n:>18s}" for n in names))
+    for doc_name, text in docs.items():
+        row = []
+        for name, step in steps.items():
+            doc = Document(id=doc_name, text=text)
+            ctx = ShardContext()
+            t0 = time.perf_counter()
+            list(step.run([doc], ctx))
+            dt = time.perf_counter() - t0
+            row.append(dt)
+            if dt > worst[0]:
+                worst = (dt, name, doc_name)
+        print(f"{doc_name:24s}" + "".join(f"{x:17.3f}s" for x in row), flush=True)
+    print(f"slowest: {worst[1]} on {worst[2]}")
+    print(f"worst seconds per document per step: {worst[0]:.3f} (goal < 1.0)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
