@@ -67,11 +67,11 @@ DEDUP = {
         700,
         640,
         {"minhash": {"near_duplicate": 50}, "decontaminate": {"benchmark_overlap": 10}},
-        {"2": 30, "3": 6, "5": 2, "40": 1},
+        {"1": 500, "2": 30, "3": 6, "5": 2, "40": 1},
         {"mmlu": 7, "gsm8k": 3},
     ),
-    "zh": (500, 480, {"minhash": {"near_duplicate": 20}}, {"2": 15, "4": 1}, {"cmmlu": 2}),
-    "code": (290, 290, {}, {}, {}),
+    "zh": (500, 480, {"minhash": {"near_duplicate": 20}}, {"1": 466, "2": 15, "4": 1}, {"cmmlu": 2}),
+    "code": (290, 290, {}, {"1": 290}, {"mmlu": 0}),
 }
 
 
@@ -155,7 +155,19 @@ def build_workdir(root: Path) -> dict[str, Any]:
                 "kept": d_kept,
                 "dropped": dropped,
                 "steps": steps,
-                "extra": {"cluster_sizes": clusters, "decontam": decontam},
+                # as mixkit.dedup.stage writes it: the order steps ran in, and what each step reported
+                "order": ["minhash", "decontaminate"],
+                "extra": {
+                    "cluster_sizes": clusters,
+                    "decontam": decontam,
+                    "decontam_items": {b: max(1, n // 2) for b, n in decontam.items() if n},
+                    "lsh": {
+                        "bands": 14,
+                        "rows": 8,
+                        "num_perm": 112,
+                        "p_detect": {"0.80": 0.92, "0.50": 0.05},
+                    },
+                },
             },
         )
     totals = {k: sum(r[k] for r in by_channel.values()) for k in ("input", "kept", "dropped", "quarantined")}
@@ -197,6 +209,20 @@ def build_workdir(root: Path) -> dict[str, Any]:
     for k, chunk in enumerate((rows[:half], rows[half:])):
         table = pa.Table.from_pylist(chunk, schema=DROPPED_SCHEMA)
         pq.write_table(table, wd / "dropped" / f"part-{k:05d}.parquet", row_group_size=17)
+    # the dedup stage's drops, named as mixkit.dedup writes them (step without the "dedup." prefix)
+    dup = [
+        {
+            "id": f"web_en/dup/{i}",
+            "text": f"near duplicate {i} " + "lorem ipsum " * 5,
+            "channel": "en",
+            "source": "web_en",
+            "meta": "{}",
+            "step": "minhash",
+            "reason": "near_duplicate",
+        }
+        for i in range(12)
+    ]
+    pq.write_table(pa.Table.from_pylist(dup, schema=DROPPED_SCHEMA), wd / "dropped" / "dedup-en.parquet")
 
     (wd / "quarantine").mkdir(parents=True)
     with open(wd / "quarantine" / "web_en-00000.jsonl", "w", encoding="utf-8") as fh:

@@ -18,7 +18,12 @@ def test_sample_is_the_k_lowest_seeded_hashes(synthetic: tuple[Any, dict[str, An
     _recipe, expect = synthetic
     folder = expect["workdir"] / "dropped"
     got = sample_dropped(folder, 3, 1000, seed=11, problems=[])
-    rows = [r for p in sorted(folder.glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    rows = [
+        {**r, "step": f"dedup.{r['step']}" if p.name.startswith("dedup-") else r["step"]}
+        for p in sorted(folder.glob("*.parquet"))
+        for r in pq.read_table(p).to_pylist()
+    ]
+    assert {g["step"] for g in got["groups"]} == {"lang_id", "gopher_quality", "dedup.minhash"}
     for g in got["groups"]:
         mine = [r for r in rows if (r["step"], r["reason"]) == (g["step"], g["reason"])]
         assert g["count"] == len(mine)
@@ -51,7 +56,8 @@ def test_funnel_numbers(synthetic: tuple[Any, dict[str, Any]]) -> None:
     # every channel follows one step order; the recipe's order wins over the data's
     cur2 = collect_curation(Workdir(expect["workdir"]), ["gopher_quality", "lang_id"], ["decontaminate"], [])
     labels = [r["label"] for r in cur2["channels"]["zh"]["funnel"]]
-    assert labels[2:] == ["gopher_quality", "lang_id", "dedup.decontaminate", "dedup.minhash"]
+    # curate: the recipe's order; dedup: the order the stats file says the steps ran in
+    assert labels[2:] == ["gopher_quality", "lang_id", "dedup.minhash", "dedup.decontaminate"]
     top = cur["reasons"][0]
     assert (top["step"], top["reason"], top["by_channel"], top["total"]) == (
         "gopher_quality",
@@ -60,8 +66,10 @@ def test_funnel_numbers(synthetic: tuple[Any, dict[str, Any]]) -> None:
         180,
     )
     dd = collect_dedup(Workdir(expect["workdir"]), [])
-    assert dd["cluster_sizes"] == {2: 45, 3: 6, 4: 1, 5: 2, 40: 1}
+    assert dd["cluster_sizes"] == {1: 1256, 2: 45, 3: 6, 4: 1, 5: 2, 40: 1}
     assert dd["decontam"] == {"mmlu": 7, "gsm8k": 3, "cmmlu": 2}
+    assert dd["decontam_items"] == {"mmlu": 3, "gsm8k": 1, "cmmlu": 1}
+    assert dd["lsh"]["bands"] == 14
 
 
 def test_report_command(synthetic: tuple[Any, dict[str, Any]], capsys) -> None:

@@ -72,7 +72,7 @@ def _int(v: Any) -> int:
 
 def _ordered(names: list[str], preferred: list[str]) -> list[str]:
     """``names`` in the recipe's order first (``preferred``), then the rest in their given order."""
-    first = [n for n in preferred if n in names]
+    first = [n for n in dict.fromkeys(preferred) if n in names]
     return first + [n for n in names if n not in first]
 
 
@@ -121,7 +121,9 @@ def collect_curation(
         for step, rs in (st.get("dropped") or {}).items():
             for reason, n in rs.items():
                 reasons[("curate", step, reason, st.get("channel", "?"))] += _int(n)
+    dedup_order: list[str] = []
     for _path, st in dedup:
+        dedup_order += [str(k) for k in st.get("order") or [] if str(k) not in dedup_order]
         c = chan(str(st.get("channel", "?")))
         c["dedup_input"] = (c["dedup_input"] or 0) + _int(st.get("input"))
         c["dedup_kept"] = (c["dedup_kept"] or 0) + _int(st.get("kept"))
@@ -142,7 +144,7 @@ def collect_curation(
             t[1] += v["docs_out"]
     by_input = sorted(totals, key=lambda k: (totals[k][2], -totals[k][0], -totals[k][1], k))
     order = _ordered([k for k in by_input if totals[k][2] == 0], curate_steps) + _ordered(
-        [k for k in by_input if totals[k][2] == 1], [f"dedup.{s}" for s in dedup_steps]
+        [k for k in by_input if totals[k][2] == 1], [f"dedup.{s}" for s in [*dedup_order, *dedup_steps]]
     )
 
     channels: dict[str, Any] = {}
@@ -231,12 +233,15 @@ def sample_dropped(
             if len(cols) < 3:
                 problems.append(f"{path}: missing columns {sorted({'id', 'step', 'reason'} - set(cols))}")
                 continue
+            # mixkit.dedup writes its drops to dropped/dedup-<channel>.parquet: label them as the funnel does
+            prefix = "dedup." if path.name.startswith("dedup-") else ""
             for rg in range(pf.num_row_groups):
                 t = pf.read_row_group(rg, columns=cols).to_pydict()
                 for row, (doc_id, step, reason) in enumerate(
                     zip(t["id"], t["step"], t["reason"], strict=True)
                 ):
-                    key = (str(step), str(reason))
+                    label = str(step) if str(step).startswith(prefix) else f"{prefix}{step}"
+                    key = (label, str(reason))
                     counts[key] += 1
                     if per_reason <= 0:
                         continue
@@ -340,30 +345,54 @@ def sample_quarantine(
 
 
 # --------------------------------------------------------------------------------------------- dedup
+def _extra(extra: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Every ``extra`` entry of one kind: ``key`` itself and ``key:<step>`` (when several steps report one)."""
+    return [
+        v for k, v in sorted(extra.items()) if (k == key or k.startswith(key + ":")) and isinstance(v, dict)
+    ]
+
+
 def collect_dedup(wd: Workdir, problems: list[str]) -> dict[str, Any] | None:
-    """Cluster-size histogram and decontamination hits per benchmark, summed over channels."""
+    """Removed per channel, duplicate-cluster sizes, decontamination hits per benchmark and the LSH settings.
+
+    Reads ``stats/dedup/<channel>.json`` as ``mixkit.dedup.stage`` writes it: ``extra.cluster_sizes`` maps a
+    cluster size (documents) to the number of clusters of that size, size 1 being the documents with no
+    duplicate; ``extra.decontam`` maps a benchmark to the training documents that overlap it and
+    ``extra.decontam_items`` to the benchmark items found; ``extra.lsh`` holds bands, rows and P(detect).
+    """
     files = _json_dir(wd.stats("dedup"), problems) + _json_dir(wd.stats("decontam"), problems)
     if not files:
         return None
     clusters: Counter = Counter()
     by_channel_clusters: dict[str, Counter] = defaultdict(Counter)
     decontam: Counter = Counter()
+    decontam_items: Counter = Counter()
     decontam_by_channel: dict[str, Counter] = defaultdict(Counter)
     channels: dict[str, dict[str, int]] = {}
+    lsh: dict[str, Any] = {}
     for _path, st in files:
         ch = str(st.get("channel", "?"))
         extra = st.get("extra") or {}
-        for size, n in (extra.get("cluster_sizes") or {}).items():
-            if _int(size) > 0:
-                clusters[_int(size)] += _int(n)
-                by_channel_clusters[ch][_int(size)] += _int(n)
-        for bench, hits in (extra.get("decontam") or {}).items():
-            decontam[str(bench)] += _int(hits)
-            decontam_by_channel[ch][str(bench)] += _int(hits)
+        for sizes in _extra(extra, "cluster_sizes"):
+            for size, n in sizes.items():
+                if _int(size) > 0:
+                    clusters[_int(size)] += _int(n)
+                    by_channel_clusters[ch][_int(size)] += _int(n)
+        for hits in _extra(extra, "decontam"):
+            for bench, n in hits.items():
+                decontam[str(bench)] += _int(n)
+                decontam_by_channel[ch][str(bench)] += _int(n)
+        for items in _extra(extra, "decontam_items"):
+            for bench, n in items.items():
+                decontam_items[str(bench)] += _int(n)
+        for cfg in _extra(extra, "lsh"):
+            lsh = lsh or cfg
         row = channels.setdefault(ch, {"input": 0, "kept": 0, "dropped": 0})
         row["input"] += _int(st.get("input"))
         row["kept"] += _int(st.get("kept"))
         row["dropped"] += sum(_int(n) for rs in (st.get("dropped") or {}).values() for n in rs.values())
+    for bench in decontam_items:
+        decontam.setdefault(bench, 0)
     return {
         "channels": dict(sorted(channels.items())),
         "cluster_sizes": dict(sorted(clusters.items())),
@@ -371,7 +400,9 @@ def collect_dedup(wd: Workdir, problems: list[str]) -> dict[str, Any] | None:
             c: dict(sorted(v.items())) for c, v in sorted(by_channel_clusters.items())
         },
         "decontam": dict(sorted(decontam.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "decontam_items": dict(sorted(decontam_items.items())),
         "decontam_by_channel": {c: dict(sorted(v.items())) for c, v in sorted(decontam_by_channel.items())},
+        "lsh": lsh,
     }
 
 
@@ -381,7 +412,8 @@ def collect_training(path: Path, problems: list[str]) -> dict[str, Any] | None:
 
     Records are told apart by ``kind`` (absent = ``train``): ``train`` (step, loss, lr, channel_loss, tokens,
     optional stage), ``val`` (step, val_loss per channel, optional val_ppl), ``reweight`` (step, weights) and
-    ``stage`` (step, stage) and ``start`` (the initial mix weights). A stage boundary is also inferred where the ``stage`` field of train records changes.
+    ``stage`` (step, stage) and ``start`` (the initial mix weights). A stage boundary is also inferred where
+    the ``stage`` field of train records changes.
     Perplexity = exp(mean loss in nats per token).
     """
     if not path.is_file():

@@ -368,29 +368,47 @@ def _dedup(c: Collected, figs: Figures) -> str:
         ]
         out.append(table(["channel", "input", "kept", "removed", "removed %"], rows, {1, 2, 3, 4}))
     out.append("<h3>Cluster sizes</h3>")
-    if d["cluster_sizes"]:
+    sizes = d["cluster_sizes"]
+    dup = {k: n for k, n in sizes.items() if k >= 2}
+    if dup:
+        out.append(figs.img(_plots().cluster_histogram, dup, alt="dedup cluster-size histogram"))
+        docs = sum(k * n for k, n in dup.items())
         out.append(
-            figs.img(_plots().cluster_histogram, d["cluster_sizes"], alt="dedup cluster-size histogram")
+            f"<p>{fmt(sum(dup.values()))} clusters of near-duplicates hold {fmt(docs)} documents, of which one "
+            f"per cluster is kept; the largest cluster has {fmt(max(dup))} documents."
+            + (f" {fmt(sizes[1])} documents have no duplicate." if sizes.get(1) else "")
+            + "</p>"
         )
-        sizes = d["cluster_sizes"]
-        docs = sum(s * n for s, n in sizes.items())
-        out.append(
-            f"<p>{fmt(sum(sizes.values()))} clusters holding {fmt(docs)} documents; largest cluster "
-            f"{fmt(max(sizes))} documents.</p>"
-        )
+    elif sizes:
+        out.append(f"<p>No near-duplicate clusters: all {fmt(sizes.get(1, 0))} documents are unique.</p>")
     else:
-        out.append("<p>No cluster sizes recorded (exact dedup only, or no duplicates found).</p>")
+        out.append("<p>No cluster sizes recorded (exact or line dedup only, or no MinHash step).</p>")
+    lsh = d.get("lsh") or {}
+    if lsh.get("bands"):
+        curve = lsh.get("p_detect") or {}
+        pts = ", ".join(f"{fmt(v)} at Jaccard {esc(k)}" for k, v in curve.items())
+        out.append(
+            f"<p class='meta'>MinHash LSH: {fmt(lsh.get('num_perm'))} permutations, {fmt(lsh['bands'])} bands × "
+            f"{fmt(lsh.get('rows'))} rows; P(candidate pair): {pts}.</p>"
+        )
     out.append("<h3>Decontamination</h3>")
     if d["decontam"]:
         out.append(figs.img(_plots().decontam_bar, d["decontam"], alt="decontamination hits per benchmark"))
         chans = list(d["decontam_by_channel"])
+        items = d.get("decontam_items") or {}
         rows = [
-            [b, *(d["decontam_by_channel"][ch].get(b, 0) for ch in chans), n]
+            [b, *(d["decontam_by_channel"][ch].get(b, 0) for ch in chans), n, items.get(b, "")]
             for b, n in d["decontam"].items()
         ]
-        out.append(table(["benchmark", *chans, "total"], rows, set(range(1, 2 + len(chans)))))
+        out.append(
+            table(
+                ["benchmark", *chans, "documents (total)", "benchmark items hit"],
+                rows,
+                set(range(1, 3 + len(chans))),
+            )
+        )
     else:
-        out.append("<p>No decontamination hits recorded.</p>")
+        out.append("<p>No decontamination step ran, or no training document overlaps a benchmark.</p>")
     return "".join(out)
 
 
