@@ -117,3 +117,16 @@ def test_long_stage_is_periodic_and_quantised():
     for cid in range(4):
         assert (np.sort(idx[ch == cid]) == np.arange(int((ch == cid).sum()))).all()
     assert plan.channel_sequences(plan.total_sequences).sum() == plan.total_sequences
+
+
+def test_locate_fast_and_generic_paths_agree():
+    plan = build_plan(cfg(total_tokens="2B", max_epochs=100, period=512), CH, TOKENS, seed=3)
+    pos = np.arange(plan.total_sequences)
+    ch, idx = plan.locate(pos)  # contiguous: tiled periods
+    perm = np.random.default_rng(0).permutation(pos.size)
+    ch2, idx2 = plan.locate(pos[perm])  # unsorted: per-position arithmetic
+    np.testing.assert_array_equal(ch[perm], ch2)
+    np.testing.assert_array_equal(idx[perm], idx2)
+    for p in (0, 1, 4095, 100_000, plan.total_sequences - 1):
+        c1, i1 = plan.locate(p)
+        assert (c1[0], i1[0]) == (ch[p], idx[p])

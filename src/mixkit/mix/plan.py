@@ -63,12 +63,32 @@ class Segment:
         q, r = divmod(upto, self.period)
         return q * np.asarray(self.counts, dtype=np.int64) + self._ranks[1][:, r].astype(np.int64)
 
-    def locate(self, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(channel, index among the segment's sequences of that channel) of segment offsets ``j``."""
+    @cached_property
+    def _lut(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per pattern slot: its channel's count per period, and its rank among that channel's slots."""
+        counts = np.asarray(self.counts, dtype=np.int64)
+        return counts[self.pattern.astype(np.int64)], self._ranks[0]
+
+    def locate(self, j: np.ndarray, base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(channel, index among the segment's sequences of that channel) of segment offsets ``j``; ``base``
+        (sequences per channel before the segment) is added to the index when given."""
+        per_period, rank = self._lut
+        if base is not None:
+            rank = rank + base[self.pattern]
+        n = j.size
+        if n >= 4 * self.period and int(j[-1]) - int(j[0]) == n - 1:
+            # a contiguous range (loader or index build): whole periods are tiles of the pattern
+            q0, r0 = divmod(int(j[0]), self.period)
+            m = -(-(r0 + n) // self.period)
+            ch = np.tile(self.pattern, m)[r0 : r0 + n]
+            q = np.arange(q0, q0 + m, dtype=np.int64)[:, None]
+            idx = (q * per_period[None, :] + rank[None, :]).reshape(-1)[r0 : r0 + n]
+            return ch, idx
         q, r = np.divmod(j, self.period)
-        ch = self.pattern[r].astype(np.int64)
-        idx = q * np.asarray(self.counts, dtype=np.int64)[ch] + self._ranks[0][r]
-        return ch, idx
+        idx = per_period[r]
+        idx *= q
+        idx += rank[r]
+        return self.pattern[r], idx
 
     def to_json(self) -> dict[str, Any]:
         return {"stage": self.stage, "start": self.start, "length": self.length, "counts": list(self.counts)}
@@ -126,16 +146,22 @@ class Plan:
         pos = np.atleast_1d(np.asarray(positions, dtype=np.int64))
         if pos.size and (pos.min() < 0 or pos.max() >= self.total_sequences):
             raise IndexError(f"positions outside the plan (0..{self.total_sequences - 1})")
-        seg = np.searchsorted(self._starts, pos, side="right") - 1
-        ch = np.empty(pos.size, dtype=np.int64)
+        ch = np.empty(pos.size, dtype=np.int16)
         idx = np.empty(pos.size, dtype=np.int64)
-        for s in np.unique(seg):
-            sel = seg == s
-            segment = self.segments[int(s)]
-            c, k = segment.locate(pos[sel] - segment.start)
-            ch[sel] = c
-            idx[sel] = k + self._before[s, c]
-        return ch, idx
+        if pos.size > 1 and (np.diff(pos) >= 0).all():  # sorted (the usual case): segments are slices
+            bounds = np.searchsorted(pos, self._starts, side="left").tolist() + [pos.size]
+            parts = [
+                (i, slice(bounds[i], bounds[i + 1]))
+                for i in range(len(self.segments))
+                if bounds[i] < bounds[i + 1]
+            ]
+        else:
+            seg = np.searchsorted(self._starts, pos, side="right") - 1
+            parts = [(int(i), np.flatnonzero(seg == i)) for i in np.unique(seg)]
+        for i, sel in parts:
+            segment = self.segments[i]
+            ch[sel], idx[sel] = segment.locate(pos[sel] - segment.start, self._before[i])
+        return ch.astype(np.int64), idx
 
     def channel_sequences(self, position: int) -> np.ndarray:
         """Sequences per channel consumed before global ``position`` (int64[n])."""

@@ -71,12 +71,17 @@ class ChannelTokens:
         e, off = np.divmod(starts, self.total)
         docs = np.empty(starts.size, dtype=np.int64)
         in_doc = np.empty(starts.size, dtype=np.int64)
-        for ep in np.unique(e):
-            sel = e == ep
-            perm, st = self.epoch(int(ep))
-            i = np.searchsorted(st, off[sel], side="right") - 1
+        if starts.size > 1 and (np.diff(e) >= 0).all():  # sorted: each epoch is a slice
+            cuts = np.searchsorted(e, np.arange(int(e[0]), int(e[-1]) + 2))
+            parts = [(int(e[0]) + i, slice(cuts[i], cuts[i + 1])) for i in range(cuts.size - 1)]
+        else:
+            parts = [(int(ep), np.flatnonzero(e == ep)) for ep in np.unique(e)]
+        for ep, sel in parts:
+            perm, st = self.epoch(ep)
+            o = off[sel]
+            i = np.searchsorted(st, o, side="right") - 1
             docs[sel] = perm[i]
-            in_doc[sel] = off[sel] - st[i]
+            in_doc[sel] = o - st[i]
         return e, docs, in_doc
 
 
@@ -132,9 +137,12 @@ class Stream:
         epoch = np.zeros(ch.size, dtype=np.int64)
         doc = np.zeros(ch.size, dtype=np.int64)
         off = np.zeros(ch.size, dtype=np.int64)
-        for c in np.unique(ch):
-            sel = ch == c
-            epoch[sel], doc[sel], off[sel] = self.channel(int(c)).first_docs(k[sel] * self.seq_len)
+        order = np.argsort(ch.astype(np.int16), kind="stable")  # radix sort; groups stay in position order
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(ch, minlength=len(self.channels)))])
+        for c in range(len(self.channels)):
+            sel = order[bounds[c] : bounds[c + 1]]
+            if sel.size:
+                epoch[sel], doc[sel], off[sel] = self.channel(c).first_docs(k[sel] * self.seq_len)
         return {"channel": ch, "sequence": k, "epoch": epoch, "document": doc, "offset": off}
 
     def channel_token_counts(self, positions: np.ndarray) -> np.ndarray:

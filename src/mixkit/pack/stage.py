@@ -50,6 +50,8 @@ def _val_selection(files: list[Path], n_val: int | float, seed: int) -> tuple[se
     import pyarrow.parquet as pq
     import xxhash
 
+    if not n_val:
+        return set(), 0
     ids: list[str] = []
     for p in files:
         ids.extend(pq.read_table(p, columns=["id"]).column("id").to_pylist())
