@@ -149,7 +149,7 @@ class Plan:
         ch = np.empty(pos.size, dtype=np.int16)
         idx = np.empty(pos.size, dtype=np.int64)
         if pos.size > 1 and (np.diff(pos) >= 0).all():  # sorted (the usual case): segments are slices
-            bounds = np.searchsorted(pos, self._starts, side="left").tolist() + [pos.size]
+            bounds = [*np.searchsorted(pos, self._starts, side="left").tolist(), pos.size]
             parts = [
                 (i, slice(bounds[i], bounds[i + 1]))
                 for i in range(len(self.segments))
