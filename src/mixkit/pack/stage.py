@@ -235,10 +235,8 @@ def run_pack(recipe: Any, force: bool = False) -> dict[str, Any]:
     for cid, channel in enumerate(channels):
         files = wd.channel_files(channel)
         if not files:
-            raise MixkitError(
-                f"channel {channel!r} has no documents under {wd.final_docs()}; run `mixkit curate` first "
-                "(or remove the channel's sources from the recipe)"
-            )
+            log.warning("pack %s: no documents under %s (run `mixkit curate` first, or every document was "
+                        "dropped); writing an empty shard", channel, wd.final_docs() / channel)
         fp = fingerprint(
             {
                 "v": PACK_VERSION,
