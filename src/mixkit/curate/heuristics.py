@@ -30,7 +30,14 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from mixkit.curate.textstats import TERMINAL_PUNCTUATION, TextStats, is_punct_token, split_words, text_stats
+from mixkit.curate.textstats import (
+    CJK_CHARS,
+    TERMINAL_PUNCTUATION,
+    TextStats,
+    is_punct_token,
+    split_words,
+    text_stats,
+)
 from mixkit.pipeline.step import Filter, ShardContext, StepParams
 from mixkit.records import Document
 
@@ -311,6 +318,17 @@ def count_sentences(words: list[str]) -> int:
     return n
 
 
+_ZH_UNITS_RE = re.compile(f"[{CJK_CHARS}]|[^\\W_{CJK_CHARS}]+")
+# a sentence boundary: 。！？ (or . ! ? before a space/punctuation), closing marks, then the next word character
+_ZH_BOUNDARY_RE = re.compile(r"(?:[。！？]|[.!?](?=[\s\W]))[\s\W]*?(?=[^\W_])")
+
+
+def count_sentences_zh(line: str) -> int:
+    """Sentences in a Chinese line: 1 + the number of sentence-final marks followed by more text (the same rule as
+    ``count_sentences``, on characters instead of tokens)."""
+    return (1 + len(_ZH_BOUNDARY_RE.findall(line))) if line.strip() else 0
+
+
 class C4(_LangFilter):
     """C4's line and page rules (Raffel et al. 2020, Sec. 2.2).
 
@@ -358,8 +376,8 @@ class C4(_LangFilter):
                 line = _CITATION_RE.sub("", line)
             if p.filter_no_terminal_punct and (not line.endswith(ends) or line.endswith("...")):
                 continue
-            words = split_words(line, cjk_chars=True) if zh else None
-            n_line_words = sum(1 for w in words if not is_punct_token(w)) if zh else len(chunks)
+            # Chinese: a line's "words" are its Han characters plus runs of letters/digits
+            n_line_words = len(_ZH_UNITS_RE.findall(line)) if zh else len(chunks)
             if n_line_words < min_wpl:
                 continue
             low = line.lower()
@@ -372,7 +390,7 @@ class C4(_LangFilter):
             if p.filter_policy and any(s in low for s in _POLICY):
                 continue
             if th["min_num_sentences"]:
-                n_sent += count_sentences(words if words is not None else split_words(line))
+                n_sent += count_sentences_zh(line) if zh else count_sentences(split_words(line))
             kept.append(line)
         if th["min_num_sentences"] and n_sent < th["min_num_sentences"]:
             return "too_few_sentences"

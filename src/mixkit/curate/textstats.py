@@ -37,27 +37,12 @@ from mixkit.records import Document
 STATS_KEY = "_stats"
 
 # Han ideographs (CJK Unified Ideographs + Extension A + compatibility ideographs) and CJK symbols/punctuation.
-_CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-CJK_RE = re.compile(f"[{_CJK_CHARS}]")
-_CJK_SPLIT_RANGES = (
-    (0x3400, 0x4DBF),
-    (0x4E00, 0x9FFF),
-    (0xF900, 0xFAFF),
-    (0x3000, 0x303F),
-    (0xFF01, 0xFF0F),
-    (0xFF1A, 0xFF20),
-)
-_CJK_TABLE: dict[int, str] = {}
-
-
-def _cjk_space_table() -> dict[int, str]:
-    """str.translate table surrounding every Han character / CJK punctuation mark with spaces (C-speed split)."""
-    if not _CJK_TABLE:
-        for lo, hi in _CJK_SPLIT_RANGES:
-            for cp in range(lo, hi + 1):
-                _CJK_TABLE[cp] = f" {chr(cp)} "
-    return _CJK_TABLE
-
+CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RE = re.compile(f"[{CJK_CHARS}]")
+# One Han character or CJK punctuation mark, or a run of other non-space characters: C-speed tokenisation that
+# makes every Han character a word of its own.
+_CJK_SPLIT_CLASS = f"{CJK_CHARS}\u3000-\u303f\uff01-\uff0f\uff1a-\uff20"
+_CJK_TOKEN_RE = re.compile(f"[{_CJK_SPLIT_CLASS}]|[^\\s{_CJK_SPLIT_CLASS}]+")
 
 # Punctuation characters that make a token a "symbol" (Gopher's non-symbol words). ASCII punctuation, common
 # Unicode punctuation, CJK punctuation and the C0/C1 control characters.
@@ -314,12 +299,11 @@ def split_words(text: str, cjk_chars: bool = False) -> list[str]:
     Returns:
         the words, punctuation tokens included, whitespace excluded.
     """
-    if cjk_chars and CJK_RE.search(text):
-        text = text.translate(_cjk_space_table())
+    chunks = _CJK_TOKEN_RE.findall(text) if cjk_chars and CJK_RE.search(text) else text.split()
     cache = _CHUNK_CACHE
     words: list[str] = []
     append, extend = words.append, words.extend
-    for chunk in text.split():
+    for chunk in chunks:
         if chunk.isalpha() or chunk.isdigit():
             append(chunk)
             continue
@@ -337,9 +321,17 @@ def split_words(text: str, cjk_chars: bool = False) -> list[str]:
     return words
 
 
+_PUNCT_TOKEN: dict[str, bool] = {}
+
+
 def is_punct_token(tok: str) -> bool:
     """True if every character of ``tok`` is Unicode punctuation (category P*)."""
-    return all(unicodedata.category(c).startswith("P") for c in tok)
+    r = _PUNCT_TOKEN.get(tok)
+    if r is None:
+        r = all(unicodedata.category(c).startswith("P") for c in tok)
+        if len(tok) < 64 and len(_PUNCT_TOKEN) < _CHUNK_CACHE_MAX:
+            _PUNCT_TOKEN[tok] = r
+    return r
 
 
 # --- language of a document -----------------------------------------------------------------------------------
