@@ -81,3 +81,11 @@ def test_min_score_and_unlisted_language(zh_paragraphs):
 def test_looks_like_code_separates(en_paragraphs, code_files):
     assert sum(looks_like_code(t) >= 0.5 for t in code_files[:60]) >= 58
     assert sum(looks_like_code(t) >= 0.5 for t in en_paragraphs[:100]) <= 3
+
+
+def test_chinese_with_pinyin_is_zh_and_japanese_stays_ja():
+    step = Language({})
+    step.ensure_setup()
+    lang, score = step.detect("阿鼻地狱（ā bí dì yù）：比喻黑暗的社会和严酷的牢狱。出处：《法华经》。")
+    assert lang == "zh" and score >= 0.5
+    assert step.detect("今日はとても良い天気ですね。散歩に行きましょう。")[0] == "ja"

@@ -19,6 +19,7 @@ import re
 
 from pydantic import Field
 
+from mixkit.curate.textstats import CJK_RE
 from mixkit.errors import require
 from mixkit.pipeline.step import Filter, ShardContext, StepParams
 from mixkit.records import Document
@@ -30,6 +31,7 @@ _CODE_LINE_START = re.compile(
     r"@\w+|\}|\{|//|/\*|\*/|<\?php|<div|<html|end\b|local )"
 )
 _CODE_LINE_END = re.compile(r"[;{}:,(\[=]\s*$|\)\s*$")
+_KANA_HANGUL_RE = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]")
 _CODE_SYMBOLS = frozenset("{}[]()<>=;_#*&|/\\$@`~^")
 
 
@@ -91,14 +93,28 @@ class Language(Filter):
         self._detector = fld.LangDetector(fld.LangDetectConfig(model="lite", normalize_input=True))
 
     def detect(self, text: str) -> tuple[str, float]:
-        """(language code, probability) of ``text`` by lid.176 (one line, first ``max_chars`` characters)."""
-        line = " ".join(text[: self.params.max_chars].split())
+        """(language code, probability) of ``text`` by lid.176 (one line, first ``max_chars`` characters).
+
+        Script rule for Chinese: lid.176 confuses Chinese that carries pinyin, classical quotations or few
+        characters with Japanese, Wu or Cantonese. Text whose letters are mostly Han characters (>= 50 %) and that
+        has no kana or hangul cannot be Japanese or Korean, so it is tagged ``zh`` (whatever the model said) with score
+        max(model probability of zh, Han share of the letters).
+        """
+        head = text[: self.params.max_chars]
+        line = " ".join(head.split())
         if not line:
             return "unknown", 0.0
-        res = self._detector.detect(line, model="lite", k=1)
+        res = self._detector.detect(line, model="lite", k=5)
         if not res:
             return "unknown", 0.0
-        return res[0]["lang"], round(float(res[0]["score"]), 4)
+        lang, score = res[0]["lang"], float(res[0]["score"])
+        if CJK_RE.search(head) and not _KANA_HANGUL_RE.search(head):
+            letters = sum(1 for c in head if c.isalpha())
+            han = len(CJK_RE.findall(head)) / letters if letters else 0.0
+            if han >= 0.5:
+                p_zh = max((float(r["score"]) for r in res if r["lang"] == "zh"), default=0.0)
+                lang, score = "zh", max(p_zh, han)
+        return lang, round(score, 4)
 
     def classify(self, doc: Document) -> tuple[str, float]:
         p = self.params
