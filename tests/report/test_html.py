@@ -164,8 +164,26 @@ def test_corrupt_inputs_are_reported_not_fatal(synthetic: tuple[Any, dict[str, A
     assert "ledger.json: could not read" in problems
     assert "plan.json: could not read" in problems
     assert "1 unreadable line(s) skipped" in problems
-    assert "balanced" not in _section(page, "summary")  # falls back to the curate stats' totals
-    assert "1,900" in _section(page, "summary")
+    # the ledger is rebuilt from stats/ (mixkit.pipeline.ledger), so the summary survives a corrupt ledger.json
+    assert "balanced" in _section(page, "summary") and "1,900" in _section(page, "summary")
+
+
+def test_stale_or_unbalanced_ledger(synthetic: tuple[Any, dict[str, Any]]) -> None:
+    recipe, expect = synthetic
+    wd = expect["workdir"]
+    ledger = json.loads((wd / "ledger.json").read_text())
+    # written after curate, before dedup ran: kept is the curate output
+    stale = {**ledger, "kept": 1490, "dropped": 397, "stages": ["curate"]}
+    (wd / "ledger.json").write_text(json.dumps(stale))
+    page = _page(recipe)
+    assert "is older than the stats of the last stage" in _section(page, "problems")
+    assert "1,410" in _section(page, "summary")  # the rebuilt ledger: after dedup
+    # stats that do not balance (a dedup input that is not curate's output): say so, show the saved ledger
+    st = json.loads((wd / "stats" / "dedup" / "en.json").read_text())
+    (wd / "stats" / "dedup" / "en.json").write_text(json.dumps({**st, "input": 999}))
+    page = _page(recipe)
+    assert "ledger could not be rebuilt from stats/" in _section(page, "problems")
+    assert "1,490" in _section(page, "summary")
 
 
 def test_large_inputs_get_partial_hash(synthetic: tuple[Any, dict[str, Any]]) -> None:

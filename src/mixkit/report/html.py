@@ -639,8 +639,7 @@ def collect(recipe, cfg: ReportConfig | None = None) -> Collected:
     cfg = cfg or recipe.report
     wd = Workdir.of(recipe)
     c = Collected(title=recipe.name, workdir=wd.root)
-    led = read_json(wd.ledger, c.problems)
-    c.ledger = led if isinstance(led, dict) else None
+    c.ledger = current_ledger(recipe, wd, c.problems)
     curate_steps = [n for n, _ in step_entries(recipe.curate.steps)]
     dedup_steps = [n for n, _ in step_entries(recipe.dedup.steps)] if recipe.dedup else []
     c.curation = collect_curation(wd, curate_steps, dedup_steps, c.problems)
@@ -656,6 +655,31 @@ def collect(recipe, cfg: ReportConfig | None = None) -> Collected:
     c.training = collect_training(wd.train / "metrics.jsonl", c.problems)
     c.manifest = build_manifest(recipe, cfg.full_hash_limit, cfg.max_listed_files)
     return c
+
+
+def current_ledger(recipe, wd: Workdir, problems: list[str]) -> dict[str, Any] | None:
+    """The ledger rebuilt from every stage's stats files (``mixkit.pipeline.ledger.build_ledger``), so the report
+    agrees with the funnel even when ``ledger.json`` was written before a later stage (dedup) ran; falls back to
+    ``ledger.json`` when the stats are missing or do not balance (the imbalance is listed as a problem)."""
+    saved = read_json(wd.ledger, problems)
+    saved = saved if isinstance(saved, dict) else None
+    if not wd.stats("curate").is_dir():
+        return saved
+    try:
+        from mixkit.pipeline.ledger import build_ledger
+
+        fresh = build_ledger(recipe, write=False, show=False)
+    except Exception as exc:  # an imbalance or unreadable stats: show what was saved, and say why
+        problems.append(f"ledger could not be rebuilt from stats/: {exc}")
+        return saved
+    if saved is not None and any(
+        saved.get(k) != fresh.get(k) for k in ("input", "kept", "dropped", "quarantined")
+    ):
+        problems.append(
+            f"{wd.ledger} is older than the stats of the last stage (stages {saved.get('stages')} vs "
+            f"{fresh.get('stages')}); this report shows the ledger rebuilt from stats/"
+        )
+    return fresh
 
 
 SECTIONS = (
