@@ -83,7 +83,7 @@ def fmt(value: Any, digits: int = 3) -> str:
             return esc(value)
         if value.is_integer() and abs(value) < 1e15:
             return f"{int(value):,}"
-        return f"{value:.{digits}g}" if abs(value) < 1e6 else f"{value:,.0f}"
+        return f"{value:.{digits}g}" if abs(value) < 1e3 else f"{value:,.0f}"
     return esc(value)
 
 

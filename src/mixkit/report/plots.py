@@ -183,8 +183,9 @@ def chars_per_token(channels: dict[str, dict[str, float]]) -> bytes:
 
 def _mark_events(ax, training: dict[str, Any]) -> None:
     """Stage boundaries as dashed lines with their name, reweighting steps as dotted lines."""
-    for b in training["boundaries"]:
-        ax.axvline(b["step"], color="#444444", linestyle="--", linewidth=1)
+    for i, b in enumerate(training["boundaries"]):
+        if i:  # the first stage starts with the run: name it without drawing a boundary
+            ax.axvline(b["step"], color="#444444", linestyle="--", linewidth=1)
         ax.annotate(
             f" {b['stage']}",
             (b["step"], 1.0),
