@@ -54,20 +54,21 @@ class Segment:
         return pfair_pattern(self.counts)
 
     @cached_property
-    def _ranks(self) -> tuple[np.ndarray, np.ndarray]:
+    def _ranks(self) -> np.ndarray:
         return pattern_ranks(self.pattern, len(self.counts))
 
     def channel_counts(self, upto: int) -> np.ndarray:
         """Sequences per channel among the first ``upto`` positions of the segment (int64[n])."""
         upto = max(0, min(upto, self.length))
         q, r = divmod(upto, self.period)
-        return q * np.asarray(self.counts, dtype=np.int64) + self._ranks[1][:, r].astype(np.int64)
+        head = np.bincount(self.pattern[:r], minlength=len(self.counts)).astype(np.int64)
+        return q * np.asarray(self.counts, dtype=np.int64) + head
 
     @cached_property
     def _lut(self) -> tuple[np.ndarray, np.ndarray]:
         """Per pattern slot: its channel's count per period, and its rank among that channel's slots."""
         counts = np.asarray(self.counts, dtype=np.int64)
-        return counts[self.pattern.astype(np.int64)], self._ranks[0]
+        return counts[self.pattern.astype(np.int64)], self._ranks
 
     def locate(self, j: np.ndarray, base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(channel, index among the segment's sequences of that channel) of segment offsets ``j``; ``base``

@@ -72,21 +72,21 @@ def pfair_pattern(counts: np.ndarray | list[int]) -> np.ndarray:
     return out
 
 
-def pattern_ranks(pattern: np.ndarray, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each slot, how many earlier slots of the pattern hold the same channel; and the cumulative count
-    table ``prefix[c, o]`` = occurrences of c in pattern[:o] (shape (n, P+1), int32)."""
-    period = pattern.size
-    onehot = np.zeros((n_channels, period + 1), dtype=np.int32)
-    onehot[pattern.astype(np.int64), np.arange(1, period + 1)] = 1
-    prefix = np.cumsum(onehot, axis=1, dtype=np.int32)
-    ranks = prefix[pattern.astype(np.int64), np.arange(period)]
-    return ranks.astype(np.int64), prefix
+def pattern_ranks(pattern: np.ndarray, n_channels: int) -> np.ndarray:
+    """For each slot of the pattern, how many earlier slots hold the same channel (int64[P]); O(P) memory."""
+    order = np.argsort(pattern, kind="stable")
+    group_start = np.concatenate([[0], np.cumsum(np.bincount(pattern, minlength=n_channels))[:-1]])
+    ranks = np.empty(pattern.size, dtype=np.int64)
+    ranks[order] = np.arange(pattern.size, dtype=np.int64) - group_start[pattern[order]]
+    return ranks
 
 
 def max_lag(pattern: np.ndarray, counts: np.ndarray) -> float:
     """Largest |t·counts[c]/P − realised_c(t)| over all prefixes t of the pattern (in sequences)."""
     counts = np.asarray(counts, dtype=np.float64)
     period = pattern.size
-    _, prefix = pattern_ranks(pattern, counts.size)
+    onehot = np.zeros((counts.size, period + 1), dtype=np.int32)
+    onehot[pattern.astype(np.int64), np.arange(1, period + 1)] = 1
+    prefix = np.cumsum(onehot, axis=1)
     t = np.arange(period + 1, dtype=np.float64)
     return float(np.abs(prefix - counts[:, None] * t[None, :] / period).max()) if period else 0.0

@@ -11,6 +11,7 @@ matches, so a rerun after a crash redoes only unfinished channels.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
@@ -29,6 +30,7 @@ from mixkit.utils import fingerprint, loads, sha256_file, write_json
 log = logging.getLogger("mixkit.pack")
 
 PACK_VERSION = 1
+IN_FLIGHT = 2  # batches encoding concurrently
 
 
 def pack_config(recipe: Any) -> PackConfig:
@@ -111,19 +113,17 @@ def pack_channel(
         "train": IndexedWriter(out / channel, dtype),
         "val": IndexedWriter(out / "val" / channel, dtype),
     }
-    pool = ThreadPoolExecutor(
-        max_workers=1
-    )  # encodes batch i+1 while batch i is written (GIL released in Rust)
+    # Up to IN_FLIGHT batches are encoded at once (tokenizers releases the GIL), so the thread pool never idles
+    # at the tail of a batch and Parquet reading and writing overlap with encoding; results are written in order.
+    pool = ThreadPoolExecutor(max_workers=IN_FLIGHT)
     try:
-        pending = None
-        for batch in itertools.chain(_batches(files, cfg.batch_docs), [None]):
-            nxt = None
-            if batch is not None:
-                ids, texts, sources = batch
-                nxt = (pool.submit(encode_docs, tok, texts, eos), ids, texts, sources)
-            if pending is not None:
-                _write_batch(pending, writers, val_ids, stats, source_ids, channel_id, meta_parts)
-            pending = nxt
+        pending: collections.deque = collections.deque()
+        for ids, texts, sources in _batches(files, cfg.batch_docs):
+            pending.append((pool.submit(encode_docs, tok, texts, eos), ids, texts, sources))
+            if len(pending) > IN_FLIGHT:
+                _write_batch(pending.popleft(), writers, val_ids, stats, source_ids, channel_id, meta_parts)
+        while pending:
+            _write_batch(pending.popleft(), writers, val_ids, stats, source_ids, channel_id, meta_parts)
         for w in writers.values():
             w.close()
     except BaseException:
@@ -235,8 +235,12 @@ def run_pack(recipe: Any, force: bool = False) -> dict[str, Any]:
     for cid, channel in enumerate(channels):
         files = wd.channel_files(channel)
         if not files:
-            log.warning("pack %s: no documents under %s (run `mixkit curate` first, or every document was "
-                        "dropped); writing an empty shard", channel, wd.final_docs() / channel)
+            log.warning(
+                "pack %s: no documents under %s (run `mixkit curate` first, or every document was "
+                "dropped); writing an empty shard",
+                channel,
+                wd.final_docs() / channel,
+            )
         fp = fingerprint(
             {
                 "v": PACK_VERSION,

@@ -92,17 +92,16 @@ def load_tokenizer(spec: str | os.PathLike[str], eos_token: str | None = None) -
             ) from exc
     else:
         raise MixkitError(f"tokenizer {spec} not found; give a local tokenizer folder or tokenizer.json")
-    vocab = tok.get_vocab(with_added_tokens=True)
     eos = eos_token or (_config_eos(folder) if folder else None)
     if eos is None:
-        eos = next((c for c in EOS_CANDIDATES if c in vocab), None)
-    if eos is None or eos not in vocab:
+        eos = next((c for c in EOS_CANDIDATES if tok.token_to_id(c) is not None), None)
+    if eos is None or tok.token_to_id(eos) is None:
         raise MixkitError(
             f"tokenizer {spec}: EOS token {eos!r} is not in its vocabulary; set pack.eos_token to the token that "
             "ends a document"
         )
     return LoadedTokenizer(
-        tok, eos, int(vocab[eos]), int(tok.get_vocab_size(with_added_tokens=True)), str(spec)
+        tok, eos, int(tok.token_to_id(eos)), int(tok.get_vocab_size(with_added_tokens=True)), str(spec)
     )
 
 
