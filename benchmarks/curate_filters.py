@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import gzip
 import json
 import os
 import subprocess
@@ -133,12 +134,16 @@ def default_sample(limit: int) -> list[dict]:
 def read_inputs(pattern: str, limit: int, field: str) -> list[dict]:
     docs: list[dict] = []
     for path in sorted(glob.glob(pattern, recursive=True)):
-        if path.endswith((".jsonl", ".json")):
-            with open(path, encoding="utf-8") as fh:
+        if path.endswith((".jsonl", ".json", ".jsonl.gz")):
+            opener = gzip.open if path.endswith(".gz") else open
+            with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
                 for i, line in enumerate(fh):
                     if line.strip():
-                        rec = json.loads(line)
-                        if isinstance(rec.get(field), str) and rec[field].strip():
+                        try:
+                            rec = json.loads(line)
+                        except ValueError:
+                            continue
+                        if isinstance(rec, dict) and isinstance(rec.get(field), str) and rec[field].strip():
                             docs.append({"id": str(rec.get("id", f"{path}:{i}")), "text": rec[field]})
         else:
             docs.append({"id": path, "text": Path(path).read_text(encoding="utf-8", errors="replace")})
