@@ -59,13 +59,17 @@ def test_stats_ledger_and_marker(tmp_path):
     assert marker.exists()
 
 
-def test_deterministic_across_workers(tmp_path):
+def test_deterministic_across_workers(tmp_path, monkeypatch):
+    from mixkit.dedup import minhash
+
+    monkeypatch.setattr(minhash, "MIN_BYTES_PER_WORKER", 1)  # use the pool even for this tiny input
     outs = []
     for w in (1, 2):
         root = tmp_path / f"w{w}"
         for shard in range(3):
             write_curated(root / "run", "en", "web", shard, _corpus(shard + 10, n=40))
-        run_dedup(make_recipe(root, STEPS), workers=w)
+        st = run_dedup(make_recipe(root, STEPS), workers=w)
+        assert st["en"]["steps"]["minhash"]["counters"]["workers"] == w
         outs.append(_outputs(root / "run/deduped") | _outputs(root / "run/dropped"))
     assert outs[0] == outs[1] and outs[0]
 

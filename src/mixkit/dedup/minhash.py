@@ -42,7 +42,7 @@ from mixkit.dedup.base import (
     priority_order,
     update_meta,
 )
-from mixkit.dedup.shingles import U64, ShingleSpec, iter_ngrams, splitmix64
+from mixkit.dedup.shingles import U64, ShingleSpec, _tables, iter_ngrams, splitmix64
 from mixkit.dedup.unionfind import UnionFind
 from mixkit.pipeline.step import StepParams, StepStats
 from mixkit.utils import loads, write_json
@@ -52,6 +52,7 @@ log = logging.getLogger("mixkit.dedup.minhash")
 EMPTY = np.uint32(0xFFFFFFFF)
 _ROW_MULT = splitmix64(np.arange(1, 257, dtype=np.uint64))  # per-row multipliers of a band key
 _ROW_MULT |= U64(1)
+_tables()  # build the code point tables at import: a preloading forkserver hands them to every worker
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -67,15 +68,10 @@ def signatures(
     ``keep_shingles`` also returns each document's shingle hashes (unsorted, may repeat).
     """
     n = len(texts)
-    k = np.uint64(num_perm)
     sig = np.full(n * num_perm, EMPTY, dtype=np.uint32)
-    seed_mix = splitmix64(np.array([seed], dtype=np.uint64))[0]
     parts: list[tuple[np.ndarray, np.ndarray]] = []
     for ch in iter_ngrams(texts, spec):
-        h = splitmix64(ch.hashes ^ seed_mix)
-        with np.errstate(over="ignore"):
-            b = ((h >> U64(32)) * k) >> U64(32)
-        np.minimum.at(sig, ch.doc * num_perm + b.astype(np.int64), (h & U64(0xFFFFFFFF)).astype(np.uint32))
+        oph_update(sig, ch.hashes, ch.doc, num_perm, seed)
         if keep_shingles:
             parts.append((ch.doc, ch.hashes))
     sig = sig.reshape(n, num_perm)
@@ -88,6 +84,30 @@ def signatures(
         np.cumsum(np.bincount(docs, minlength=n), out=off[1:])
         shingle_lists = [hs[off[i] : off[i + 1]] for i in range(n)]  # chunks come in document order
     return sig, shingle_lists
+
+
+def oph_update(sig: np.ndarray, hashes: np.ndarray, doc: np.ndarray, num_perm: int, seed: int = 0) -> None:
+    """Fold shingle hashes of documents ``doc`` into flat signatures ``sig`` (len n_docs * num_perm, uint32):
+    the top 32 bits of a re-seeded hash pick the bin (Lemire's multiply-shift range reduction), the low 32 bits
+    are the value, each bin keeps its minimum."""
+    seed_mix = splitmix64(np.array([seed], dtype=np.uint64))[0]
+    h = splitmix64(hashes ^ seed_mix)
+    with np.errstate(over="ignore"):
+        b = ((h >> U64(32)) * U64(num_perm)) >> U64(32)
+    np.minimum.at(sig, doc * num_perm + b.astype(np.int64), (h & U64(0xFFFFFFFF)).astype(np.uint32))
+
+
+def signatures_from_shingles(
+    hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int = 0
+) -> np.ndarray:
+    """Signatures of pre-shingled documents (shingle hashes of document d at ``hashes[offsets[d]:offsets[d+1]]``)."""
+    n = len(offsets) - 1
+    sig = np.full(n * num_perm, EMPTY, dtype=np.uint32)
+    doc = np.repeat(np.arange(n), np.diff(offsets))
+    oph_update(sig, hashes, doc, num_perm, seed)
+    sig = sig.reshape(n, num_perm)
+    _densify(sig, seed)
+    return sig
 
 
 def _densify(sig: np.ndarray, seed: int) -> None:
@@ -311,14 +331,41 @@ def _tasks(files: list[Path]) -> list[tuple[Path, int, int]]:
     return out
 
 
+_POOL: tuple[int, object] | None = None
+MIN_BYTES_PER_WORKER = (
+    16_000_000  # below this much text per worker, process start-up costs more than it saves
+)
+
+
+def close_pool() -> None:
+    """Stop the worker pool kept between channels (``run_dedup`` calls this at the end)."""
+    global _POOL
+    if _POOL is not None:
+        _POOL[1].terminate()  # type: ignore[attr-defined]
+        _POOL[1].join()  # type: ignore[attr-defined]
+        _POOL = None
+
+
+def _pool(workers: int):
+    """A forkserver pool whose server preloads this module (numpy, pyarrow and the code point tables), so
+    starting a worker costs a fork, not an interpreter start; kept for the next channel."""
+    global _POOL
+    if _POOL is not None and _POOL[0] == workers:
+        return _POOL[1]
+    close_pool()
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["mixkit.dedup.minhash"])
+    _POOL = (workers, ctx.Pool(workers))
+    return _POOL[1]
+
+
 def pool_map(fn, tasks: list, workers: int):
-    """Ordered map over tasks with a spawn pool (workers > 1) or inline; results come back in task order."""
+    """Ordered map over tasks with a process pool (workers > 1) or inline; results come back in task order,
+    so the output never depends on the worker count."""
     if workers <= 1 or len(tasks) <= 1:
         yield from map(fn, tasks)
         return
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(min(workers, len(tasks))) as pool:
-        yield from pool.imap(fn, tasks, chunksize=1)
+    yield from _pool(workers).imap(fn, tasks, chunksize=1)
 
 
 class MinHashIndexPart:
@@ -408,7 +455,10 @@ class MinHash(GlobalPass):
         )
         idh = np.zeros(n, dtype=np.uint64)
         tasks = [(f, rg, s, p, bands, rows, str(store) if store else None) for f, rg, s in _tasks(files_in)]
-        for start, k, ih in pool_map(_signature_task, tasks, ctx.workers):
+        text_bytes = sum(f.stat().st_size for f in files_in) * 3  # Parquet+zstd holds text at ~1/3 (estimate)
+        workers = max(1, min(ctx.workers, text_bytes // MIN_BYTES_PER_WORKER))
+        stats.counters["workers"] = workers
+        for start, k, ih in pool_map(_signature_task, tasks, workers):
             keys[:, start : start + len(k)] = k.T
             idh[start : start + len(ih)] = ih
         keys.flush()

@@ -85,8 +85,15 @@ def run_dedup(recipe: Any, *, workers: int | None = None) -> dict:
             "dedup.index_out must differ from dedup.index_in (the old index is read while writing)"
         )
     results: dict[str, dict] = {}
-    for channel, inputs in files.items():
-        results[channel] = _run_channel(recipe, wd, channel, inputs, steps, n_workers, index_in, index_out)
+    try:
+        for channel, inputs in files.items():
+            results[channel] = _run_channel(
+                recipe, wd, channel, inputs, steps, n_workers, index_in, index_out
+            )
+    finally:
+        from mixkit.dedup.minhash import close_pool
+
+        close_pool()
     write_json(wd.markers("dedup") / MARKER, {"fingerprint": fp, "channels": sorted(files)})
     return results
 
