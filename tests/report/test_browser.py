@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_fixtures import keep_artifact
 
 from mixkit.report.html import write_report
 
@@ -84,7 +83,9 @@ def screenshot(driver: Any, path: Path) -> None:
     driver.save_screenshot(str(path))
 
 
-def test_report_renders_in_chromium(browser: Any, synthetic: tuple[Any, dict[str, Any]]) -> None:
+def test_report_renders_in_chromium(
+    browser: Any, synthetic: tuple[Any, dict[str, Any]], keep_artifact_fn: Any
+) -> None:
     recipe, expect = synthetic
     page = write_report(recipe)
     state = inspect_page(browser, page)
@@ -99,8 +100,8 @@ def test_report_renders_in_chromium(browser: Any, synthetic: tuple[Any, dict[str
     shot = expect["workdir"] / "report.png"
     screenshot(browser, shot)
     assert shot.stat().st_size > 50_000  # a real page, not a blank frame
-    keep_artifact(shot, "report/report.png")
-    keep_artifact(page, "report/report.html")
+    keep_artifact_fn(shot, "report/report.png")
+    keep_artifact_fn(page, "report/report.html")
 
 
 def test_checker_catches_broken_pages(browser: Any, tmp_path: Path) -> None:
