@@ -392,7 +392,7 @@ def score(corpus: dict, predicted: dict[str, dict[str, set]]) -> dict:
         texts = dict(corpus["docs"][lang])
         cache: dict[str, set] = {}
 
-        def s(i: str, _zh: bool = zh, _texts: dict = texts) -> set:
+        def s(i: str, _zh: bool = zh, _texts: dict = texts, cache: dict = cache) -> set:
             if i not in cache:
                 cache[i] = ref_shingles(_texts[i], _zh)
             return cache[i]

@@ -318,10 +318,30 @@ def iter_ngrams(
             acc = np.zeros(total, dtype=np.uint64)
             last = np.minimum(idx + n_tok, seg_end) - 1
             with np.errstate(over="ignore"):
-                for k in range(n_max):
-                    jj = np.minimum(idx + k, total - 1)
-                    inside = (idx + k < seg_end) & (k < n_tok)
-                    acc += np.where(inside, h[jj] * _NGRAM_MULT[k], U64(0))
+                # full windows: shifted slices, no masks (windows crossing a document end are not kept)
+                n_values = (nw,) if nw == nc else tuple(int(v) for v in np.unique(n_tok))
+                for nv in n_values:
+                    m = total - nv + 1
+                    if m <= 0:
+                        continue
+                    tmp = h[:m] * _NGRAM_MULT[0]
+                    for k in range(1, nv):
+                        tmp += h[k : k + m] * _NGRAM_MULT[k]
+                    if len(n_values) == 1:
+                        acc[:m] = tmp
+                    else:
+                        sel = n_tok[:m] == nv
+                        acc[:m][sel] = tmp[sel]
+                # short documents: one window of all their tokens
+                short_idx = np.flatnonzero(valid & (idx + n_tok > seg_end))
+                if len(short_idx):
+                    s_acc = np.zeros(len(short_idx), dtype=np.uint64)
+                    s_end = seg_end[short_idx]
+                    for k in range(n_max):
+                        jj = short_idx + k
+                        inside = jj < s_end
+                        s_acc += np.where(inside, h[np.minimum(jj, total - 1)] * _NGRAM_MULT[k], U64(0))
+                    acc[short_idx] = s_acc
             keep = np.flatnonzero(valid)
             yield NgramChunk(splitmix64(acc[keep]), doc[keep], st[keep], en[last[keep]])
         # carry the last n_max-1 tokens of a document that continues in the next chunk
