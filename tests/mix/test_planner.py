@@ -130,3 +130,30 @@ def test_locate_fast_and_generic_paths_agree():
     for p in (0, 1, 4095, 100_000, plan.total_sequences - 1):
         c1, i1 = plan.locate(p)
         assert (c1[0], i1[0]) == (ch[p], idx[p])
+
+
+def test_reweight_caps_raise_or_clip():
+    c = cfg(
+        max_epochs=1.0, stages=[{"name": "s", "ratios": {"en": 0.5, "zh": 0.5, "code": 0.0, "domain": 0.0}}]
+    )
+    tokens = [60 * 4096, 200 * 4096, 300 * 4096, 30 * 4096]
+    plan = build_plan(cfg(**{**c.model_dump(), "total_tokens": 100 * 4096}), CH, tokens, seed=0)
+    with pytest.raises(MixError, match="domain would need"):
+        plan.reweight(40, {"en": 0.1, "domain": 0.9}, max_epochs=1.0)
+    new = plan.reweight(40, {"en": 0.1, "domain": 0.9}, max_epochs=1.0, on_cap="clip")
+    epochs = new.epochs()
+    assert all(e <= 1.0 + 1e-9 for e in epochs.values())
+    seqs = new.channel_sequences(100) - new.channel_sequences(40)
+    assert seqs[3] == 30 and seqs[0] == 30  # domain gets all its cap allows, en the rest
+    assert seqs.sum() == 60
+    ch0, idx0 = plan.locate(np.arange(40))
+    ch1, idx1 = new.locate(np.arange(40))
+    assert (ch0 == ch1).all() and (idx0 == idx1).all()
+    # a channel with no data at all: the others (here en, the only one) take its share
+    only_en = build_plan(
+        cfg(max_epochs=1.0, total_tokens=50 * 4096, stages=[{"name": "s", "ratios": {"en": 1}}]),
+        CH,
+        [50 * 4096, 0, 0, 0],
+        seed=0,
+    ).reweight(10, {"zh": 1.0}, max_epochs=1.0, on_cap="clip")
+    assert only_en.weights_at(10)["en"] == 1.0

@@ -127,7 +127,9 @@ def test_pack_cli_and_missing_inputs(tmp_path, make_workdir, recipe_file):
         sources=[*data["sources"], {"name": "law", "path": data["sources"][0]["path"], "channel": "domain"}],
     )
     path2 = recipe_file(tmp_path, empty, "r2.yaml")
-    proc = subprocess.run([sys.executable, "-m", "mixkit.cli", "pack", str(path2)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mixkit.cli", "pack", str(path2)], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     assert "no documents" in proc.stderr and "empty shard" in proc.stderr
     assert IndexedDataset(Workdir.of(recipe).tokens / "domain").lengths.size == 0

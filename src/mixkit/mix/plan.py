@@ -95,6 +95,23 @@ class Segment:
         return {"stage": self.stage, "start": self.start, "length": self.length, "counts": list(self.counts)}
 
 
+def _water_fill(w: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Shares min(λ·w_c, room_c) summing to 1 (λ by bisection); when the weighted channels cannot take it all,
+    the rest goes to the other channels in proportion to their room. Assumes room.sum() >= 1."""
+    if np.minimum(w * 1e18, room).sum() < 1:
+        extra = np.where(w > 0, 0.0, room)
+        base = np.minimum(w * 1e18, room)
+        return base + extra * (1 - base.sum()) / extra.sum()
+    lo, hi = 0.0, 1.0
+    while np.minimum(hi * w, room).sum() < 1:
+        hi *= 2
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if np.minimum(mid * w, room).sum() < 1 else (lo, mid)
+    out = np.minimum(hi * w, room)
+    return out / out.sum()
+
+
 @dataclass
 class Plan:
     """A mix plan: channels, sequence length, seed, segments, plus the report (targets, epochs, warnings)."""
@@ -214,17 +231,23 @@ class Plan:
         until: int | None = None,
         max_epochs: float | None = None,
         period: int = 65536,
+        on_cap: str = "raise",
     ) -> Plan:
         """A new plan, identical before position ``at``, with token shares ``ratios`` on [at, until)
         (default: to the end of the stage containing ``at``); later segments are kept as they were.
 
-        Raises MixError for unknown channels or when a channel would pass ``max_epochs``.
+        When a channel would pass ``max_epochs``: ``on_cap="raise"`` raises MixError; ``on_cap="clip"`` lowers
+        that channel's share to what its cap allows and gives the rest to the other channels in proportion to
+        their weights (water-filling), which is what a training loop wants from automatic reweighting.
+        The applied weights are in ``plan.weights_at(at)``.
         """
         unknown = sorted(set(ratios) - set(self.channels))
         if unknown:
             raise MixError(f"reweight: unknown channel(s) {unknown}; channels are {self.channels}")
         if not 0 <= at < self.total_sequences:
             raise MixError(f"reweight: position {at} is outside the plan (0..{self.total_sequences - 1})")
+        if on_cap not in ("raise", "clip"):
+            raise MixError(f"reweight: on_cap must be 'raise' or 'clip', got {on_cap!r}")
         if until is None:
             stage = self.stage_at(at)
             until = max(s.end for s in self.segments if s.stage == stage)
@@ -234,6 +257,45 @@ class Plan:
         w = np.array([max(0.0, float(ratios.get(c, 0.0))) for c in self.channels])
         if w.sum() <= 0:
             raise MixError("reweight: all weights are 0; give at least one positive weight")
+        w = w / w.sum()
+        plan = self._with_segment(at, until, w, period)
+        if max_epochs is None:
+            return plan
+        n = until - at
+        cap_seqs = np.floor(max_epochs * np.asarray(self.channel_tokens, dtype=np.float64) / self.seq_len)
+        # rounding to whole sequences per period can pass a cap by up to n/P + 1 sequences: keep that margin
+        slack = -(-n // min(n, period)) + 1
+        for attempt in range(8):
+            used = plan.channel_sequences(plan.total_sequences)
+            over = used > cap_seqs
+            if not over.any():
+                return plan
+            if on_cap == "raise":
+                epochs = plan.epochs()
+                raise MixError(
+                    "reweight: "
+                    + "; ".join(
+                        f"{c} would need {epochs[c]:.2f} epochs (cap {max_epochs:g}); lower its weight"
+                        for c, o in zip(self.channels, over, strict=True)
+                        if o
+                    )
+                )
+            inside = plan.channel_sequences(until) - plan.channel_sequences(at)
+            allowed = (
+                cap_seqs - (used - inside) - attempt * slack
+            )  # sequences each channel may take in [at, until)
+            room = np.maximum(0.0, allowed) / n
+            if room.sum() < 1:
+                raise MixError(
+                    f"reweight: the channels' epoch caps ({max_epochs:g}) leave too little data for the "
+                    f"{n} sequences from position {at}; raise mix.max_epochs or add data"
+                )
+            w = _water_fill(w, room)
+            plan = self._with_segment(at, until, w, period)
+        raise MixError("reweight: could not fit the weights under the epoch caps")  # pragma: no cover
+
+    def _with_segment(self, at: int, until: int, w: np.ndarray, period: int) -> Plan:
+        """This plan with positions [at, until) replaced by one segment of shares ``w``."""
         new: list[Segment] = []
         for s in self.segments:
             if s.end <= at or s.start >= until:
@@ -242,29 +304,12 @@ class Plan:
             if s.start < at:
                 new.append(Segment(s.stage, s.start, at - s.start, list(s.counts)))
             if s.start <= at:
-                n = until - at
-                p = min(n, period)
-                new.append(Segment(s.stage, at, n, apportion(w, p).tolist()))
+                p = min(until - at, period)
+                new.append(Segment(s.stage, at, until - at, apportion(w, p).tolist()))
             if s.end > until:
                 new.append(Segment(s.stage, until, s.end - until, list(s.counts)))
-        plan = Plan(
-            self.channels,
-            self.seq_len,
-            self.seed,
-            self.channel_tokens,
-            new,
-            {**self.report, "reweighted_at": [*self.report.get("reweighted_at", []), at]},
-        )
-        if max_epochs is not None:
-            over = {c: e for c, e in plan.epochs().items() if e > max_epochs + 1e-9}
-            if over:
-                raise MixError(
-                    "reweight: "
-                    + "; ".join(
-                        f"{c} would need {e:.2f} epochs (cap {max_epochs:g})" for c, e in over.items()
-                    )
-                )
-        return plan
+        report = {**self.report, "reweighted_at": [*self.report.get("reweighted_at", []), at]}
+        return Plan(self.channels, self.seq_len, self.seed, self.channel_tokens, new, report)
 
     # ---- files ------------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ start); ``channel_ids`` (channel of each token, index into ``channels``).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from mixkit.mix.plan import Plan
 from mixkit.mix.stream import IGNORE_INDEX, Stream, val_sequences
 from mixkit.pack.indexed import IndexedDataset
 from mixkit.utils import loads
+
+log = logging.getLogger("mixkit.pack.dataset")
 
 
 def _workdir(source: Any) -> Path:
@@ -87,8 +90,20 @@ class PackedStream:
 
     def reweight(self, weights: dict[str, float], position: int) -> None:
         """Use ``weights`` from ``position`` to the end of the current stage; earlier positions unchanged,
-        each channel continues where it was (nothing repeated or skipped)."""
-        self.plan = self.plan.reweight(position, weights, max_epochs=self.max_epochs)
+        each channel continues where it was (nothing repeated or skipped). A channel that would pass the plan's
+        epoch cap gets what the cap allows and the others share the rest (logged as a warning)."""
+        new = self.plan.reweight(position, weights, max_epochs=self.max_epochs, on_cap="clip")
+        applied = new.weights_at(position)
+        clipped = {c: round(applied[c], 4) for c, v in weights.items() if applied.get(c, 0) < v - 1e-3}
+        if clipped:
+            log.warning(
+                "reweight at %d: epoch cap %s limits %s (asked %s)",
+                position,
+                self.max_epochs,
+                clipped,
+                {c: round(weights[c], 4) for c in clipped},
+            )
+        self.plan = new
         self._stream = Stream(self.plan, self.workdir / "tokens")
 
     def state_dict(self) -> dict[str, Any]:
