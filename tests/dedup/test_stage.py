@@ -141,3 +141,15 @@ def test_cli_dedup(tmp_path):
     assert st["input"] == 30 and st["kept"] == 20
     shutil.rmtree(tmp_path / "runs/t/markers")
     assert cli.main(["dedup", str(tmp_path / "r.yaml"), "--workers", "2"]) == 0
+
+
+def test_step_restricted_to_channels(tmp_path):
+    docs = _corpus(51, n=12)
+    write_curated(tmp_path / "run", "en", "web", 0, docs)
+    write_curated(tmp_path / "run", "code", "src", 0, docs)
+    recipe = make_recipe(tmp_path, [{"exact": {"channels": ["en"]}}], sources=("web", "src"))
+    res = run_dedup(recipe)
+    assert res["en"]["kept"] < res["en"]["input"]
+    assert res["code"]["kept"] == res["code"]["input"] == len(docs)
+    curated = (tmp_path / "run/curated/code/src-00000.parquet").read_bytes()
+    assert (tmp_path / "run/deduped/code/src-00000.parquet").read_bytes() == curated

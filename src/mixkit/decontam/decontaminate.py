@@ -23,11 +23,11 @@ import pyarrow as pa
 from pydantic import Field
 
 from mixkit.decontam.ngrams import BenchmarkIndex
-from mixkit.dedup.base import GlobalPass, PassContext, apply_decisions, update_meta
-from mixkit.pipeline.step import StepParams, StepStats
+from mixkit.dedup.base import GlobalPass, PassContext, PassParams, apply_decisions, update_meta
+from mixkit.pipeline.step import StepStats
 
 
-class DecontaminateParams(StepParams):
+class DecontaminateParams(PassParams):
     """Parameters of the ``decontaminate`` dedup step."""
 
     benchmarks: list[str] = Field(

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import Field
 
 from mixkit.errors import MixkitError
-from mixkit.pipeline.step import ShardContext, Step, StepStats
+from mixkit.pipeline.step import ShardContext, Step, StepParams, StepStats
 from mixkit.records import Document
 from mixkit.utils import atomic_path, dumps, loads
 
@@ -213,6 +214,14 @@ def update_meta(
         m.update(updates(int(i)))
         out[i] = dumps(m).decode()
     return out
+
+
+class PassParams(StepParams):
+    """Parameters every dedup pass has."""
+
+    channels: list[str] | None = Field(
+        default=None, description="run only on these channels (others pass through unchanged); default: all"
+    )
 
 
 class GlobalPass(Step):

@@ -18,8 +18,15 @@ import pyarrow as pa
 import xxhash
 from pydantic import Field
 
-from mixkit.dedup.base import GlobalPass, PassContext, apply_decisions, iter_batches, priority_order
-from mixkit.pipeline.step import StepParams, StepStats
+from mixkit.dedup.base import (
+    GlobalPass,
+    PassContext,
+    PassParams,
+    apply_decisions,
+    iter_batches,
+    priority_order,
+)
+from mixkit.pipeline.step import StepStats
 from mixkit.utils import loads
 
 
@@ -68,7 +75,7 @@ def in_sorted(values: np.ndarray, sorted_ref: np.ndarray) -> np.ndarray:
     return np.asarray(sorted_ref[i]) == values
 
 
-class ExactParams(StepParams):
+class ExactParams(PassParams):
     """Parameters of the ``exact`` dedup step."""
 
     normalize: bool = Field(default=True, description="lowercase and collapse whitespace before hashing")

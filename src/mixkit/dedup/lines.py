@@ -20,9 +20,9 @@ import pyarrow as pa
 import xxhash
 from pydantic import Field
 
-from mixkit.dedup.base import GlobalPass, PassContext, apply_decisions, iter_batches
+from mixkit.dedup.base import GlobalPass, PassContext, PassParams, apply_decisions, iter_batches
 from mixkit.dedup.exact import in_sorted
-from mixkit.pipeline.step import StepParams, StepStats
+from mixkit.pipeline.step import StepStats
 
 _DIGITS = re.compile(r"\d")
 _NON_WORD = re.compile(r"[^\w\s]|_")
@@ -44,7 +44,7 @@ def line_hashes(text: str) -> list[int]:
     return out
 
 
-class LinesParams(StepParams):
+class LinesParams(PassParams):
     """Parameters of the ``lines`` dedup step."""
 
     min_docs: int = Field(default=3, ge=2, description="remove lines found in at least this many documents")

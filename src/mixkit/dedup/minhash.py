@@ -37,6 +37,7 @@ from pydantic import Field, model_validator
 from mixkit.dedup.base import (
     GlobalPass,
     PassContext,
+    PassParams,
     apply_decisions,
     file_rows,
     priority_order,
@@ -44,7 +45,7 @@ from mixkit.dedup.base import (
 )
 from mixkit.dedup.shingles import U64, ShingleSpec, _tables, iter_ngrams, splitmix64
 from mixkit.dedup.unionfind import UnionFind
-from mixkit.pipeline.step import StepParams, StepStats
+from mixkit.pipeline.step import StepStats
 from mixkit.utils import loads, write_json
 
 log = logging.getLogger("mixkit.dedup.minhash")
@@ -257,7 +258,7 @@ def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
 # the pass
 
 
-class MinHashParams(StepParams):
+class MinHashParams(PassParams):
     """Parameters of the ``minhash`` dedup step."""
 
     threshold: float = Field(default=0.8, gt=0.0, le=1.0, description="Jaccard similarity of shingle sets")

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mixkit.dedup.base import DedupError, DroppedSink, GlobalPass, PassContext
+from mixkit.dedup.base import DedupError, DroppedSink, GlobalPass, PassContext, file_rows
 from mixkit.pipeline.layout import Workdir
-from mixkit.pipeline.step import build_step
+from mixkit.pipeline.step import StepStats, build_step
 from mixkit.recipe.checks import step_entries
-from mixkit.utils import fingerprint, loads, write_json
+from mixkit.utils import atomic_path, fingerprint, loads, write_json
 
 log = logging.getLogger("mixkit.dedup")
 
@@ -30,6 +30,18 @@ def _channel_files(wd: Workdir) -> dict[str, list[Path]]:
     for f in sorted(wd.curated.glob("*/*.parquet")):
         out.setdefault(f.parent.name, []).append(f)
     return out
+
+
+def _pass_through(files_in: list[Path], files_out: list[Path]) -> StepStats:
+    """Copy shards unchanged (a step restricted to other channels)."""
+    stats = StepStats()
+    for src, dst in zip(files_in, files_out, strict=True):
+        with atomic_path(dst) as tmp:
+            shutil.copyfile(src, tmp)
+        stats.docs_in += int(file_rows([src])[0])
+    stats.docs_out = stats.docs_in
+    stats.counters["skipped_channel"] = 1
+    return stats
 
 
 def stage_fingerprint(recipe: Any, files: dict[str, list[Path]]) -> str:
@@ -140,7 +152,11 @@ def _run_channel(
                 dropped=sink,
                 extra=extra,
             )
-            stats = step.run_pass(current, targets, ctx)
+            only = getattr(step.params, "channels", None)
+            if only is not None and channel not in only:
+                stats = _pass_through(current, targets)
+            else:
+                stats = step.run_pass(current, targets, ctx)
             if i == 0:
                 out["input"] = stats.docs_in
             out["steps"][key] = stats.to_dict()
