@@ -21,12 +21,34 @@ def corpus(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
     rng = random.Random(seed)
     paras = [p for k in sorted(topics) for p in topics[k].split("\n\n") if len(p) > 200]
     pos = [paras[i % len(paras)] for i in range(n)]
-    words = ["cheap", "best", "deal", "click", "buy", "free", "shipping", "login", "cart", "sale", "cookies",
-             "accept", "home", "contact", "offer", "discount", "now", "today", "online", "shop"]
+    words = [
+        "cheap",
+        "best",
+        "deal",
+        "click",
+        "buy",
+        "free",
+        "shipping",
+        "login",
+        "cart",
+        "sale",
+        "cookies",
+        "accept",
+        "home",
+        "contact",
+        "offer",
+        "discount",
+        "now",
+        "today",
+        "online",
+        "shop",
+    ]
     neg = []
     for _ in range(n):
-        lines = [" ".join(rng.choices(words, k=rng.randint(3, 12))) + rng.choice(["!!!", "", " >>", " |"])
-                 for _ in range(rng.randint(3, 12))]
+        lines = [
+            " ".join(rng.choices(words, k=rng.randint(3, 12))) + rng.choice(["!!!", "", " >>", " |"])
+            for _ in range(rng.randint(3, 12))
+        ]
         neg.append("\n".join(lines))
     return pos, neg
 
@@ -52,8 +74,10 @@ def main() -> int:
     for t in probe:
         model.score(t)
     score_s = time.process_time() - t0
-    print(f"scoring: {len(probe)} documents, {n_bytes / 1e6:.2f} MB in {score_s:.2f} s CPU "
-          f"({n_bytes / 1e6 / score_s:.2f} MB/s)")
+    print(
+        f"scoring: {len(probe)} documents, {n_bytes / 1e6:.2f} MB in {score_s:.2f} s CPU "
+        f"({n_bytes / 1e6 / score_s:.2f} MB/s)"
+    )
     print(f"scoring throughput: {len(probe) / score_s:.0f} docs/s per core")
     return 0
 

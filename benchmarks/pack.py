@@ -119,7 +119,7 @@ def bench_index(
         chunk = 1 << 22
         t0 = time.perf_counter()
         for a in range(0, plan.total_sequences, chunk):
-            plan.locate(np.arange(a, min(a + chunk, plan.total_sequences)))
+            plan.locate_range(a, min(a + chunk, plan.total_sequences))
         t_locate = time.perf_counter() - t0
         stream = Stream(plan, tmp)
         for c in range(n_channels):  # first touch of each epoch's permutation is part of opening a stream

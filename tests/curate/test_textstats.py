@@ -99,3 +99,17 @@ def test_split_words_linear_on_punctuation_runs():
 
 def test_strip_transient():
     assert strip_transient({"_stats": 1, "lang": "en"}) == {"lang": "en"}
+
+
+def test_top_ngram_bound_agrees_with_exact():
+    import random
+
+    rng = random.Random(3)
+    vocab = [f"w{i}" for i in range(3000)]
+    for repeat in (1, 50, 400):
+        words = [rng.choice(vocab) for _ in range(5000)] + ["spam", "eggs"] * repeat
+        stats = TextStats(" ".join(words))
+        for n in (2, 3, 4):
+            exact = stats.top_ngram_chars(n)
+            for limit in (exact - 1, exact, exact * 2, 10):
+                assert stats.top_ngram_exceeds(n, limit) == (exact > limit)

@@ -214,7 +214,7 @@ class GopherRepetition(_LangFilter):
         if th["dup_line_char_frac"] and dup_chars / n_chars > th["dup_line_char_frac"]:
             return "dup_line_char_frac"
         for n, frac in sorted((th["top_n_grams"] or {}).items()):
-            if frac is not None and st.top_ngram_chars(int(n)) / n_chars > frac:
+            if frac is not None and st.top_ngram_exceeds(int(n), frac * n_chars):
                 return f"top_{n}_gram"
         for n, frac in sorted((th["dup_n_grams"] or {}).items()):
             if frac is None:

@@ -37,7 +37,9 @@ _FW_ALNUM = {
 _FW_ALNUM[0x3000] = 0x20  # ideographic space -> space
 # Control characters except \t \n; also zero-width and BOM characters, which carry no text.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff]")
-_SPACES_RE = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f]+")
+_OTHER_SPACES = "\t\u00a0\u1680\u2000-\u200a\u202f\u205f"
+_SPACES_RE = re.compile(f"[ {_OTHER_SPACES}]{{2,}}|[{_OTHER_SPACES}]")
+_FW_RE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000]+")
 _TRAIL_RE = re.compile(" +\n")
 _BLANKS_RE = re.compile("\n{3,}")
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -79,19 +81,22 @@ def normalize_text(
     if remove_control:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = _CONTROL_RE.sub("", text)
-    if form:
+    if form and not unicodedata.is_normalized(form, text):
         original = text
         text = unicodedata.normalize(form, text)
         if keep_cjk_punctuation and form in ("NFKC", "NFKD"):
             text = _restore_cjk_punct(original, text)
-    if fullwidth_to_halfwidth:
-        text = text.translate(_FW_ALNUM)
+    if fullwidth_to_halfwidth and _FW_RE.search(text):
+        text = _FW_RE.sub(lambda m: m.group().translate(_FW_ALNUM), text)
     if converter is not None and CJK_RE.search(text):
         text = converter.convert(text)  # pure-Python OpenCC is slow: only texts with Han characters
     if clean_whitespace:
+        # each substitution only where something changes (a 5 MB text is mostly single spaces)
         text = _SPACES_RE.sub(" ", text)
-        text = _TRAIL_RE.sub("\n", text)
-        text = _BLANKS_RE.sub("\n\n", text)
+        if " \n" in text:
+            text = _TRAIL_RE.sub("\n", text)
+        if "\n\n\n" in text:
+            text = _BLANKS_RE.sub("\n\n", text)
         text = text.strip()
     return text
 
