@@ -127,6 +127,14 @@ def test_locate_fast_and_generic_paths_agree():
     ch2, idx2 = plan.locate(pos[perm])  # unsorted: per-position arithmetic
     np.testing.assert_array_equal(ch[perm], ch2)
     np.testing.assert_array_equal(idx[perm], idx2)
+    for a, b in ((0, pos.size), (3, 5000), (511, 100_000), (pos.size - 7, pos.size), (9, 9)):
+        c3, i3 = plan.locate_range(a, b)
+        np.testing.assert_array_equal(c3, ch[a:b])
+        np.testing.assert_array_equal(i3, idx[a:b])
+    dup = np.repeat(np.arange(1000, 1000 + 2048), 2)  # sorted with repeats: not a contiguous run
+    c4, i4 = plan.locate(dup)
+    np.testing.assert_array_equal(c4, ch[dup])
+    np.testing.assert_array_equal(i4, idx[dup])
     for p in (0, 1, 4095, 100_000, plan.total_sequences - 1):
         c1, i1 = plan.locate(p)
         assert (c1[0], i1[0]) == (ch[p], idx[p])

@@ -70,26 +70,35 @@ class Segment:
         counts = np.asarray(self.counts, dtype=np.int64)
         return counts[self.pattern.astype(np.int64)], self._ranks
 
-    def locate(self, j: np.ndarray, base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def locate(
+        self, j: np.ndarray, base: np.ndarray | None = None, increasing: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(channel, index among the segment's sequences of that channel) of segment offsets ``j``; ``base``
-        (sequences per channel before the segment) is added to the index when given."""
+        (sequences per channel before the segment) is added to the index when given. ``increasing`` tells that
+        ``j`` is strictly increasing (then a contiguous run is computed by tiling the pattern)."""
+        n = j.size
+        if increasing and n >= 4 * self.period and int(j[-1]) - int(j[0]) == n - 1:
+            return self.locate_range(int(j[0]), n, base)
         per_period, rank = self._lut
         if base is not None:
             rank = rank + base[self.pattern]
-        n = j.size
-        if n >= 4 * self.period and int(j[-1]) - int(j[0]) == n - 1:
-            # a contiguous range (loader or index build): whole periods are tiles of the pattern
-            q0, r0 = divmod(int(j[0]), self.period)
-            m = -(-(r0 + n) // self.period)
-            ch = np.tile(self.pattern, m)[r0 : r0 + n]
-            q = np.arange(q0, q0 + m, dtype=np.int64)[:, None]
-            idx = (q * per_period[None, :] + rank[None, :]).reshape(-1)[r0 : r0 + n]
-            return ch, idx
         q, r = np.divmod(j, self.period)
         idx = per_period[r]
         idx *= q
         idx += rank[r]
         return self.pattern[r], idx
+
+    def locate_range(self, j0: int, n: int, base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``locate`` of the offsets j0, j0+1, ..., j0+n-1: whole periods are tiles of the pattern."""
+        per_period, rank = self._lut
+        if base is not None:
+            rank = rank + base[self.pattern]
+        q0, r0 = divmod(j0, self.period)
+        m = -(-(r0 + n) // self.period)
+        ch = np.tile(self.pattern, m)[r0 : r0 + n]
+        q = np.arange(q0, q0 + m, dtype=np.int64)[:, None]
+        idx = (q * per_period[None, :] + rank[None, :]).reshape(-1)[r0 : r0 + n]
+        return ch, idx
 
     def to_json(self) -> dict[str, Any]:
         return {"stage": self.stage, "start": self.start, "length": self.length, "counts": list(self.counts)}
@@ -164,9 +173,11 @@ class Plan:
         pos = np.atleast_1d(np.asarray(positions, dtype=np.int64))
         if pos.size and (pos.min() < 0 or pos.max() >= self.total_sequences):
             raise IndexError(f"positions outside the plan (0..{self.total_sequences - 1})")
-        ch = np.empty(pos.size, dtype=np.int16)
+        ch = np.empty(pos.size, dtype=np.int64)
         idx = np.empty(pos.size, dtype=np.int64)
-        if pos.size > 1 and (np.diff(pos) >= 0).all():  # sorted (the usual case): segments are slices
+        step = np.diff(pos)
+        increasing = bool((step > 0).all())
+        if pos.size > 1 and (increasing or (step >= 0).all()):  # sorted (the usual case): segments are slices
             bounds = [*np.searchsorted(pos, self._starts, side="left").tolist(), pos.size]
             parts = [
                 (i, slice(bounds[i], bounds[i + 1]))
@@ -174,12 +185,34 @@ class Plan:
                 if bounds[i] < bounds[i + 1]
             ]
         else:
+            increasing = False
             seg = np.searchsorted(self._starts, pos, side="right") - 1
             parts = [(int(i), np.flatnonzero(seg == i)) for i in np.unique(seg)]
         for i, sel in parts:
             segment = self.segments[i]
-            ch[sel], idx[sel] = segment.locate(pos[sel] - segment.start, self._before[i])
-        return ch.astype(np.int64), idx
+            ch[sel], idx[sel] = segment.locate(pos[sel] - segment.start, self._before[i], increasing)
+        return ch, idx
+
+    def locate_range(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """``locate(np.arange(start, stop))`` without building the positions (the fast path of index builds)."""
+        if not 0 <= start <= stop <= self.total_sequences:
+            raise IndexError(f"range {start}:{stop} is outside the plan (0..{self.total_sequences})")
+        ch = np.empty(stop - start, dtype=np.int64)
+        idx = np.empty(stop - start, dtype=np.int64)
+        first = (
+            int(np.searchsorted(self._starts, start, side="right")) - 1
+            if stop > start
+            else len(self.segments)
+        )
+        for i in range(max(first, 0), len(self.segments)):
+            s = self.segments[i]
+            if s.start >= stop:
+                break
+            a, b = max(start, s.start), min(stop, s.end)
+            ch[a - start : b - start], idx[a - start : b - start] = s.locate_range(
+                a - s.start, b - a, self._before[i]
+            )
+        return ch, idx
 
     def channel_sequences(self, position: int) -> np.ndarray:
         """Sequences per channel consumed before global ``position`` (int64[n])."""
