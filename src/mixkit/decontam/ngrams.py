@@ -9,7 +9,8 @@ option labels ("A.", "(b)") do not break n-grams.
 n = 13 tokens: 13-word n-grams as in GPT-3's contamination analysis (Brown et al. 2020, "Language Models are
 Few-Shot Learners", App. C); for Chinese the same 13 counts characters (a Chinese word is ~1.5 characters, so
 13 characters is ~8 words: stricter than 13 English words, and in our benchmark still without false positives on
-clean text). An item shorter than n tokens (but at least ``min_tokens``) is indexed whole. N-grams found in more
+clean text). An item shorter than n tokens (but at least ``min_tokens``) is indexed whole, and so is its
+question alone, so a leaked short question is found without its options. N-grams found in more
 than ``max_items_per_ngram`` items (template phrases) are ignored, like GPT-3 ignored frequent 13-grams.
 """
 
@@ -139,6 +140,7 @@ class BenchmarkIndex:
         names = [bench_name(f) for f in files]
         drop = label_tokens()
         texts: list[str] = []
+        questions: list[str] = []
         bench_of: list[int] = []
         items_per: list[int] = []
         for b, f in enumerate(files):
@@ -152,18 +154,25 @@ class BenchmarkIndex:
                 texts.append(item_text(r, question, options, answer, extra_fields or []))
                 bench_of.append(b)
             items_per.append(len(rows))
+            questions += [r.get(question) if isinstance(r.get(question), str) else "" for r in rows]
         bench_arr = np.asarray(bench_of, dtype=np.int64)
+        n_items = len(texts)
+        # units to index: the whole item, and its question alone (a leaked question without its options);
+        # unit_item maps each unit back to its item
+        unit_item = list(range(n_items)) + [i for i, q in enumerate(questions) if q and q != texts[i]]
+        texts = texts + [questions[i] for i in unit_item[n_items:]]
+        unit_arr = np.asarray(unit_item, dtype=np.int64)
         # full n-grams, plus the whole item for items shorter than n
         parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         for ch in iter_ngrams(texts, WORDS, n_words=n, n_chars=n, short_docs=False, drop_tokens=drop):
-            parts.setdefault(n, []).append((ch.hashes, ch.doc))
+            parts.setdefault(n, []).append((ch.hashes, unit_arr[ch.doc]))
         counts = np.zeros(len(texts), dtype=np.int64)
         _, tchunks = iter_tokens(texts, WORDS)
         for ch in tchunks:
             keep = ~np.isin(ch.hashes, drop)
             counts += np.bincount(ch.doc[keep], minlength=len(texts))
         short = np.flatnonzero((counts < n) & (counts >= min_tokens))
-        skipped = int((counts < min_tokens).sum())
+        skipped = int((counts[:n_items] < min_tokens).sum())
         for L in np.unique(counts[short]):
             sel = short[counts[short] == L]
             for ch in iter_ngrams(
@@ -174,7 +183,7 @@ class BenchmarkIndex:
                 short_docs=False,
                 drop_tokens=drop,
             ):
-                parts.setdefault(int(L), []).append((ch.hashes, sel[ch.doc]))
+                parts.setdefault(int(L), []).append((ch.hashes, unit_arr[sel[ch.doc]]))
         lengths = {}
         for L, ps in parts.items():
             h = np.concatenate([p[0] for p in ps])
