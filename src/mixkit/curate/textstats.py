@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections import Counter
 from functools import cached_property
+from itertools import filterfalse
 from typing import Any
 
 import numpy as np
@@ -389,17 +390,21 @@ class TextStats:
         return Counter(self.words)
 
     @cached_property
+    def word_set(self) -> frozenset[str]:
+        """The distinct words (stop-word checks)."""
+        return frozenset(self.words)
+
+    @cached_property
     def word_features(self) -> dict[str, int]:
         """Counts over words: ``n_words``, ``n_non_symbol`` (words with a char outside PUNCTUATION),
         ``non_symbol_chars`` (their total length), ``n_alpha`` (words with an alphabetic char)."""
-        n_non_symbol = non_symbol_chars = n_alpha = 0
+        words = self.words
+        # letters-only words (the vast majority) are non-symbol and alphabetic: count them with C-level map/filter
+        n_letters_only = sum(map(str.isalpha, words))
+        n_non_symbol = n_alpha = n_letters_only
+        non_symbol_chars = sum(map(len, filter(str.isalpha, words)))
         feats = _TOKEN_FEATURES
-        for w, c in self.word_counts.items():
-            if w.isalpha():
-                n_non_symbol += c
-                non_symbol_chars += c * len(w)
-                n_alpha += c
-                continue
+        for w, c in Counter(filterfalse(str.isalpha, words)).items():
             f = feats.get(w)
             if f is None:
                 f = (not PUNCTUATION_SET.issuperset(w), any(ch.isalpha() for ch in w))
@@ -559,6 +564,10 @@ class TextStats:
                     idx += 1
             return total
         h = self.ngram_hashes(n)
+        srt = np.sort(h)  # a plain sort is about twice as fast as the argsort behind return_inverse
+        if not bool((srt[1:] == srt[:-1]).any()):
+            self.__dict__["_no_repeats_from"] = n
+            return 0
         _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
         repeated = np.flatnonzero(counts[inverse] > 1)
         if len(repeated) == 0:
