@@ -88,3 +88,22 @@ def test_jaccard_matches_python_sets():
     assert words_a and words_b
     got = jaccard(shingle_set(a, ShingleSpec()), shingle_set(a + " " + b, ShingleSpec()))
     assert got == pytest.approx(ref, abs=1e-9)
+
+
+def test_extra_window_sizes_match_direct_windows(monkeypatch):
+    docs = [" ".join(english_paragraphs(30, seed=9)), "a b c", "".join(chinese_passages(3))]
+    monkeypatch.setattr(S, "_PIECE", 1500)  # long documents span several chunks
+    monkeypatch.setattr(S, "_BATCH", 4000)
+    spec = ShingleSpec(shingle="words")
+    for n in (9, 12):
+        direct = sorted(
+            (int(d), int(s), int(h))
+            for ch in iter_ngrams(docs, spec, n_words=n, n_chars=n, short_docs=False)
+            for h, d, s in zip(ch.hashes, ch.doc, ch.starts, strict=True)
+        )
+        via = sorted(
+            (int(d), int(s), int(h))
+            for ch in iter_ngrams(docs, spec, n_words=13, n_chars=13, short_docs=False, extra_n=(n,))
+            for h, d, s in zip(*[ch.extra[n][i] for i in (0, 1, 2)], strict=True)
+        )
+        assert via == direct and len(direct) > 100

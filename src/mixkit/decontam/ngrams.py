@@ -203,15 +203,17 @@ class BenchmarkIndex:
         """For each text, the matches (bench id, item id, start, end) of indexed n-grams, spans in characters."""
         out: list[list[tuple[int, int, int, int]]] = [[] for _ in texts]
         drop = label_tokens()
-        for L, (hs, bench, item) in self.lengths.items():
-            if len(hs) == 0:
-                continue
-            for ch in iter_ngrams(texts, WORDS, n_words=L, n_chars=L, short_docs=False, drop_tokens=drop):
-                pos = np.minimum(np.searchsorted(hs, ch.hashes), len(hs) - 1)
-                hit = np.flatnonzero(hs[pos] == ch.hashes)
-                for k in hit:
+        extra = tuple(sorted(L for L in self.lengths if self.n != L))
+        for ch in iter_ngrams(
+            texts, WORDS, n_words=self.n, n_chars=self.n, short_docs=False, drop_tokens=drop, extra_n=extra
+        ):
+            found = [(self.n, (ch.hashes, ch.doc, ch.starts, ch.ends))] + list((ch.extra or {}).items())
+            for L, (hashes, doc, starts, ends) in found:
+                if L not in self.lengths or len(self.lengths[L][0]) == 0:
+                    continue
+                hs, bench, item = self.lengths[L]
+                pos = np.minimum(np.searchsorted(hs, hashes), len(hs) - 1)
+                for k in np.flatnonzero(hs[pos] == hashes):
                     j = pos[k]
-                    out[int(ch.doc[k])].append(
-                        (int(bench[j]), int(item[j]), int(ch.starts[k]), int(ch.ends[k]))
-                    )
+                    out[int(doc[k])].append((int(bench[j]), int(item[j]), int(starts[k]), int(ends[k])))
         return out

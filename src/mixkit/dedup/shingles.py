@@ -261,6 +261,7 @@ class NgramChunk:
     doc: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
+    extra: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = None  # n -> same four
 
 
 def iter_ngrams(
@@ -271,20 +272,22 @@ def iter_ngrams(
     n_chars: int | None = None,
     short_docs: bool = True,
     drop_tokens: np.ndarray | None = None,
+    extra_n: Sequence[int] = (),
 ) -> Iterator[NgramChunk]:
     """All n-grams of all texts, in chunks: windows of n consecutive tokens of one document, where n is
     ``n_chars`` for documents in chars mode and ``n_words`` otherwise (defaults: the spec's sizes).
 
     With ``short_docs`` a document with 1..n-1 tokens yields one n-gram of all its tokens. Token tails are
     carried between chunks, so the result does not depend on the chunking. Tokens whose hash is in
-    ``drop_tokens`` are skipped (decontamination drops single-letter option labels this way).
+    ``drop_tokens`` are skipped (decontamination drops single-letter option labels this way). ``extra_n``: also
+    all full windows of these sizes, in ``NgramChunk.extra`` (one tokenisation for several n-gram sizes).
     """
     nw = n_words or spec.ngram_words
     nc = n_chars or spec.ngram_chars
     if not (1 <= nw <= MAX_N and 1 <= nc <= MAX_N):
         raise ValueError(f"n-gram sizes must be between 1 and {MAX_N} tokens, got {nw} and {nc}")
     chars_mode, chunks = iter_tokens(texts, spec)
-    n_max = max(nw, nc)
+    n_max = max(nw, nc, *extra_n)
     carry: TokenChunk | None = None
     carry_has_first = False
     for ch in chunks:
@@ -307,7 +310,9 @@ def iter_ngrams(
             seg_len = np.diff(np.append(seg_start, total))
             seg_end = np.repeat(seg_start + seg_len, seg_len)
             idx = np.arange(total)
-            valid = idx + n_tok <= seg_end
+            carry_len = len(carry.hashes) if carry is not None else 0
+            # a window ending inside the carried tail was already emitted with the previous chunk
+            valid = (idx + n_tok <= seg_end) & (idx + n_tok > carry_len)
             if short_docs:
                 # one n-gram of all tokens for a complete document shorter than n
                 is_first = new_doc.copy()
@@ -343,7 +348,20 @@ def iter_ngrams(
                         s_acc += np.where(inside, h[np.minimum(jj, total - 1)] * _NGRAM_MULT[k], U64(0))
                     acc[short_idx] = s_acc
             keep = np.flatnonzero(valid)
-            yield NgramChunk(splitmix64(acc[keep]), doc[keep], st[keep], en[last[keep]])
+            extra = {}
+            for nv in extra_n:
+                m = total - nv + 1
+                if m <= 0:
+                    z = np.zeros(0, np.int64)
+                    extra[nv] = (np.zeros(0, np.uint64), z, z, z)
+                    continue
+                with np.errstate(over="ignore"):
+                    tmp = h[:m] * _NGRAM_MULT[0]
+                    for k in range(1, nv):
+                        tmp += h[k : k + m] * _NGRAM_MULT[k]
+                ok = np.flatnonzero((idx[:m] + nv <= seg_end[:m]) & (idx[:m] + nv > carry_len))
+                extra[nv] = (splitmix64(tmp[ok]), doc[ok], st[ok], en[ok + nv - 1])
+            yield NgramChunk(splitmix64(acc[keep]), doc[keep], st[keep], en[last[keep]], extra or None)
         # carry the last n_max-1 tokens of a document that continues in the next chunk
         if ch.open_doc >= 0 and total:
             in_open = np.flatnonzero(doc == ch.open_doc)
