@@ -72,6 +72,26 @@ def local_texts(limit_mb: float) -> list[str]:
     return texts
 
 
+def curated_recipe(tmp: Path, tok_path: Path, texts: list[str], threads: int, batch: int):
+    """A recipe whose workdir holds ``texts`` as one curated Parquet shard of channel/source ``bench``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mixkit.io.writers import DOC_SCHEMA
+    from mixkit.recipe.schema import Recipe
+
+    recipe = Recipe.model_validate({
+        "name": "bench", "sources": [{"name": "bench", "path": "raw.jsonl", "channel": "bench"}],
+        "tokenizer": str(tok_path.resolve()), "pack": {"workers": threads, "batch_docs": batch}})
+    recipe._base = tmp
+    shard = recipe.workdir_path / "curated" / "bench" / "bench-00000.parquet"
+    shard.parent.mkdir(parents=True)
+    n = len(texts)
+    pq.write_table(pa.table({"id": [str(i) for i in range(n)], "text": texts, "channel": ["bench"] * n,
+                             "source": ["bench"] * n, "meta": ["{}"] * n}, schema=DOC_SCHEMA), shard)
+    return recipe
+
+
 def bench_index(
     n_channels: int, sequences: int, seq_len: int, period: int, docs_per_source: int = 500_000
 ) -> tuple[float, float, float]:
@@ -173,9 +193,6 @@ def main() -> None:
         f"threads {args.threads}"
     )
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "pack"))
-    from packdata import make_recipe  # curated-layout Parquet writer shared with the tests
-
     from mixkit.pack.stage import run_pack
 
     def raw(fast: bool) -> float:
@@ -187,12 +204,7 @@ def main() -> None:
         return time.perf_counter() - t0
 
     with tempfile.TemporaryDirectory() as tmp:
-        recipe = make_recipe(
-            Path(tmp),
-            tok_path,
-            {"bench": {"bench": texts}},
-            pack={"workers": args.threads, "batch_docs": args.batch},
-        )
+        recipe = curated_recipe(Path(tmp), tok_path, texts, args.threads, args.batch)
         raw(False)  # warm the thread pool and caches
         t_raw, t_fast, t_pack = [], [], []
         for _ in range(args.reps):

@@ -35,6 +35,13 @@ def main(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, check_inputs=False)
     plan = Plan.load(args.plan) if args.plan else Plan.load_recipe(recipe)
     start, stop = _range(args.positions)
+    if not 0 <= start < plan.total_sequences or stop <= start:
+        from mixkit.errors import MixkitError
+
+        raise MixkitError(
+            f"--positions {args.positions}: the plan has positions 0..{plan.total_sequences - 1}; "
+            "give A:B with 0 <= A < B"
+        )
     out = sys.stdout.buffer
     step = 4096
     for a in range(start, min(stop, plan.total_sequences), step):

@@ -229,6 +229,8 @@ def run_pack(recipe: Any, force: bool = False) -> dict[str, Any]:
     tok_fp = _tokenizer_fingerprint(local) if local.exists() else str(spec)
     out = wd.tokens
     (out / "val").mkdir(parents=True, exist_ok=True)
+    for stale in [*out.glob(".*.tmp"), *(out / "val").glob(".*.tmp")]:  # left by a killed run
+        stale.unlink(missing_ok=True)
     channels = recipe.channels
     source_ids = {s.name: i for i, s in enumerate(recipe.sources)}
     per_channel: dict[str, Any] = {}
