@@ -80,7 +80,9 @@ def main() -> int:
         for name, step in steps.items():
             doc = Document(id=doc_name, text=text)
             ctx = ShardContext()
-            t0 = time.process_time()  # CPU time: the shared machine's load does not inflate it as much as wall time
+            t0 = (
+                time.process_time()
+            )  # CPU time: the shared machine's load does not inflate it as much as wall time
             list(step.run([doc], ctx))
             dt = time.process_time() - t0
             row.append(dt)

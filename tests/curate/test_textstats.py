@@ -107,7 +107,7 @@ def test_top_ngram_bound_agrees_with_exact():
     rng = random.Random(3)
     vocab = [f"w{i}" for i in range(3000)]
     for repeat in (1, 50, 400):
-        words = [rng.choice(vocab) for _ in range(5000)] + ["spam", "eggs"] * repeat
+        words = [rng.choice(vocab) for _ in range(textstats._LARGE + 1000)] + ["spam", "eggs"] * repeat * 10
         stats = TextStats(" ".join(words))
         for n in (2, 3, 4):
             exact = stats.top_ngram_chars(n)

@@ -364,7 +364,8 @@ def doc_lang(doc: Document, lang: str = "auto") -> str:
 
 
 # --- the shared statistics ------------------------------------------------------------------------------------
-_BUCKETS = 1 << 20  # hash buckets of the cheap top-n-gram bound
+_BUCKETS = 1 << 20  # at most this many hash buckets in the cheap top-n-gram bound
+_LARGE = 50_000  # words; documents above this try the bound before sorting
 _SMALL = 400  # words; below this pure-Python n-gram counting is faster than numpy
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio constant: odd, well mixed
 
@@ -514,19 +515,15 @@ class TextStats:
         """Whether ``top_ngram_chars(n) > limit``, answered from a cheap upper bound when possible.
 
         Bound: an n-gram's count x length is the sum of its occurrences' lengths, which is at most the summed
-        length of all n-grams in its hash bucket (one weighted ``bincount`` over 2^20 buckets, linear time). If no
+        length of all n-grams in its hash bucket (one weighted ``bincount`` over up to 2^20 buckets, linear time). If no
         bucket exceeds ``limit``, no n-gram does, and the exact count (a sort) is skipped.
         """
-        words = self.words
-        if len(words) > _SMALL:
+        if len(self.words) > _LARGE:  # below this an exact sort is cheaper than the bucket array
             h = self.ngram_hashes(n)
-            if len(h) == 0:
-                return False
+            n_buckets = min(_BUCKETS, 1 << int(2 * len(h)).bit_length())
             weights = (self.ngram_char_lengths(n) + (n - 1)).astype(np.float64)
-            buckets = np.bincount(
-                (h & np.uint64(_BUCKETS - 1)).astype(np.intp), weights=weights, minlength=_BUCKETS
-            )
-            if float(buckets.max()) <= limit:
+            idx = (h & np.uint64(n_buckets - 1)).astype(np.intp)
+            if float(np.bincount(idx, weights=weights, minlength=n_buckets).max()) <= limit:
                 return False
         return self.top_ngram_chars(n) > limit
 
