@@ -26,7 +26,7 @@ def write_unigram_arpa(path, sentences):
     probability equals the unigram's, so every score reduces to the unigram formula (backoff weights 0)."""
     counts = Counter(w for s in sentences for w in s.split())
     counts["</s>"] = len(sentences)
-    vocab = sorted(counts) + ["<unk>"]
+    vocab = [*sorted(counts), "<unk>"]
     total = sum(counts.values()) + len(vocab)
     logp = {w: math.log10((counts.get(w, 0) + 1) / total) for w in vocab}
     lines = ["\\data\\", f"ngram 1={len(vocab) + 1}", "ngram 2=1", "", "\\1-grams:", "-99\t<s>\t0"]
