@@ -47,26 +47,32 @@ def _input_fingerprint(files: list[Path]) -> list[Any]:
     return [[p.name, p.stat().st_size, sha256_file(p)] for p in files]
 
 
-def _val_selection(files: list[Path], n_val: int | float, seed: int) -> tuple[set[str], int]:
-    """The ids of the held-out documents of one channel: the ``n_val`` smallest xxh64(seed:id)."""
+def _val_selection(files: list[Path], n_val: int | float, seed: int) -> np.ndarray:
+    """Row numbers (in channel order, sorted) of the held-out documents of one channel: the ``n_val`` documents
+    with the smallest xxh64("<seed>:<id>"). Memory: 8 bytes per document (the hashes), ids are streamed."""
     import pyarrow.parquet as pq
     import xxhash
 
     if not n_val:
-        return set(), 0
-    ids: list[str] = []
+        return np.zeros(0, dtype=np.int64)
+    parts = []
     for p in files:
-        ids.extend(pq.read_table(p, columns=["id"]).column("id").to_pylist())
-    total = len(ids)
+        for rb in pq.ParquetFile(p).iter_batches(batch_size=65536, columns=["id"]):
+            ids = rb.column(0).to_pylist()
+            parts.append(
+                np.fromiter(
+                    (xxhash.xxh64_intdigest(f"{seed}:{i}".encode()) for i in ids),
+                    dtype=np.uint64,
+                    count=len(ids),
+                )
+            )
+    h = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    total = h.size
     k = round(n_val * total) if isinstance(n_val, float) else int(n_val)
     k = min(k, max(total - 1, 0))  # always keep at least one training document
     if k <= 0:
-        return set(), total
-    h = np.fromiter(
-        (xxhash.xxh64_intdigest(f"{seed}:{i}".encode()) for i in ids), dtype=np.uint64, count=total
-    )
-    order = np.lexsort((np.arange(total), h))[:k]
-    return {ids[i] for i in order}, total
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(np.lexsort((np.arange(total), h))[:k])
 
 
 def encode_docs(tok: Any, texts: list[str], eos_id: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -84,10 +90,13 @@ def encode_docs(tok: Any, texts: list[str], eos_id: int | None) -> tuple[np.ndar
 def _batches(files: list[Path], batch_docs: int):
     import pyarrow.parquet as pq
 
+    row = 0
     for p in files:
         pf = pq.ParquetFile(p)
         for rb in pf.iter_batches(batch_size=batch_docs, columns=["id", "text", "source"]):
-            yield rb.column(0).to_pylist(), rb.column(1).to_pylist(), rb.column(2).to_pylist()
+            ids = rb.column(0).to_pylist()
+            yield row, ids, rb.column(1).to_pylist(), rb.column(2).to_pylist()
+            row += len(ids)
 
 
 def pack_channel(
@@ -106,7 +115,7 @@ def pack_channel(
     cfg = pack_config(recipe)
     dtype = token_dtype(tok.vocab_size)
     eos = tok.eos_id if cfg.append_eos else None
-    val_ids, _ = _val_selection(files, cfg.val_docs, recipe.seed)
+    val_rows = _val_selection(files, cfg.val_docs, recipe.seed)
     stats: dict[str, dict[str, dict[str, int]]] = {"train": {}, "val": {}}
     meta_parts: list[np.ndarray] = []
     writers = {
@@ -118,12 +127,13 @@ def pack_channel(
     pool = ThreadPoolExecutor(max_workers=IN_FLIGHT)
     try:
         pending: collections.deque = collections.deque()
-        for ids, texts, sources in _batches(files, cfg.batch_docs):
-            pending.append((pool.submit(encode_docs, tok, texts, eos), ids, texts, sources))
+        for row, ids, texts, sources in _batches(files, cfg.batch_docs):
+            is_val = np.isin(np.arange(row, row + len(ids)), val_rows) if val_rows.size else None
+            pending.append((pool.submit(encode_docs, tok, texts, eos), ids, texts, sources, is_val))
             if len(pending) > IN_FLIGHT:
-                _write_batch(pending.popleft(), writers, val_ids, stats, source_ids, channel_id, meta_parts)
+                _write_batch(pending.popleft(), writers, stats, source_ids, channel_id, meta_parts)
         while pending:
-            _write_batch(pending.popleft(), writers, val_ids, stats, source_ids, channel_id, meta_parts)
+            _write_batch(pending.popleft(), writers, stats, source_ids, channel_id, meta_parts)
         for w in writers.values():
             w.close()
     except BaseException:
@@ -140,10 +150,9 @@ def pack_channel(
     return stats
 
 
-def _write_batch(pending, writers, val_ids, stats, source_ids, channel_id, meta_parts) -> None:
-    fut, ids, texts, sources = pending
+def _write_batch(pending, writers, stats, source_ids, channel_id, meta_parts) -> None:
+    fut, ids, texts, sources, is_val = pending
     flat, lengths = fut.result()
-    is_val = np.fromiter((i in val_ids for i in ids), dtype=bool, count=len(ids)) if val_ids else None
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     for split, mask in (("train", None if is_val is None else ~is_val), ("val", is_val)):
         if split == "val" and mask is None:
