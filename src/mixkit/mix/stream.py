@@ -25,7 +25,7 @@ IGNORE_INDEX = -100  # labels value that the HF / torch cross-entropy ignores
 class ChannelTokens:
     """One channel's shuffled, epoch-repeating token stream over its ``.bin/.idx`` shard."""
 
-    def __init__(self, prefix: Path, seed: int, channel_id: int, cache_epochs: int = 4) -> None:
+    def __init__(self, prefix: Path, seed: int, channel_id: int, cache_epochs: int = 2) -> None:
         self.data = IndexedDataset(prefix)
         self.lengths = self.data.lengths.astype(np.int64)
         self.offsets = self.data.offsets
@@ -42,6 +42,8 @@ class ChannelTokens:
             self._cache.move_to_end(e)
             return hit
         perm = np.random.default_rng([self.seed, self.channel_id, e]).permutation(self.lengths.size)
+        if self.lengths.size < 2**31:  # 12 bytes per document and epoch in memory instead of 16
+            perm = perm.astype(np.int32)
         starts = np.zeros(perm.size + 1, dtype=np.int64)
         np.cumsum(self.lengths[perm], out=starts[1:])
         self._cache[e] = (perm, starts)
