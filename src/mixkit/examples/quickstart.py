@@ -32,7 +32,21 @@ from mixkit.utils import atomic_path, dumps, fingerprint, write_json
 
 log = logging.getLogger("mixkit.examples")
 
-BUILDER_VERSION = 3
+BUILDER_VERSION = 4
+
+# A small multiple-choice "benchmark" written for the quickstart. Decontamination must find the items that
+# quote the corpus (built below from the language reference) and leave these clean ones alone.
+_CLEAN_ITEMS = [
+    ("Which keyword starts a function definition in Python?", ["def", "fun", "lambda", "proc"], "A"),
+    ("What does the len() built-in return for an empty list?", ["0", "1", "None", "an error"], "A"),
+    ("Which data structure is immutable?", ["list", "dict", "tuple", "set"], "C"),
+    ("Which statement leaves a loop early?", ["pass", "break", "skip", "return"], "B"),
+    ("What is the result of 7 // 2 in Python 3?", ["3", "3.5", "4", "2"], "A"),
+    ("哪个关键字用于定义类？", ["class", "def", "struct", "type"], "A"),
+    ("“画蛇添足”比喻什么？", ["多此一举", "画技高超", "勤劳勇敢", "见多识广"], "A"),
+    ("列表推导式的结果是什么类型？", ["列表", "元组", "字典", "集合"], "A"),
+]
+
 _SKIP_DIRS = {
     "test",
     "tests",
@@ -182,6 +196,15 @@ def build_quickstart(out: str | Path, code_bytes: int = 9_000_000, force: bool =
         "domain": _write_jsonl_gz(out / "data" / "domain" / "pydoc_topics.jsonl.gz", domain),
         "zh": _write_jsonl_gz(out / "data" / "zh" / "idioms.jsonl.gz", zh),
     }
+    bench = [{"id": f"clean-{i}", "question": q, "choices": c, "answer": a} for i, (q, c, a) in enumerate(_CLEAN_ITEMS)]
+    # Contaminated items: a question quoting a passage of the domain channel (as a leaked benchmark would).
+    for i, rec in enumerate(domain[5:40:7]):
+        words = rec["text"].split()
+        bench.append({"id": f"leaked-{i}", "question": " ".join(words[20:60]) + " What does this describe?",
+                      "choices": ["a statement", "an expression", "a module", "a type"], "answer": "A"})
+    (out / "bench").mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "bench" / "python_quiz.jsonl") as tmp:
+        tmp.write_bytes(b"".join(dumps(item) + b"\n" for item in bench))
     tokenizer_dir = out / "tokenizer"
     _train_tokenizer(tokenizer_dir, [en, code, domain, zh])
     sizes = {p.relative_to(out).as_posix(): p.stat().st_size for p in sorted((out / "data").rglob("*.gz"))}
