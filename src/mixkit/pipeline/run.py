@@ -46,10 +46,63 @@ def _stage_settings(recipe: Any, stage: str) -> Any:
     return {k: data.get(k) for k in keep}
 
 
-def _curate_inputs(recipe: Any) -> Any:
-    from mixkit.pipeline.curate_stage import build_tasks
+def _file_sigs(recipe: Any, patterns: list[str]) -> list[Any]:
+    """(path, size, mtime) of every file under the given recipe-relative paths or globs."""
+    import glob
+    import os
 
-    return [t.fingerprint for t in build_tasks(recipe)]
+    sigs = []
+    for pattern in patterns:
+        for hit in sorted(glob.glob(str(recipe.resolve(pattern)), recursive=True)):
+            files = (
+                [hit]
+                if os.path.isfile(hit)
+                else sorted(os.path.join(d, f) for d, _, fs in os.walk(hit) for f in fs)
+            )
+            for f in files:
+                st = os.stat(f)
+                sigs.append([f, st.st_size, st.st_mtime_ns])
+    return sigs
+
+
+def _stage_inputs(recipe: Any, stage: str) -> Any:
+    """What a stage reads besides the previous stage's output: input files, benchmark files, the tokenizer."""
+    if stage == "curate":
+        from mixkit.pipeline.curate_stage import build_tasks
+
+        return [t.fingerprint for t in build_tasks(recipe)]
+    if stage == "dedup":
+        patterns: list[str] = []
+        for entry in recipe.dedup.steps:
+            params = next(iter(entry.values())) if isinstance(entry, dict) else None
+            for key in ("benchmarks", "index_in"):
+                value = (params or {}).get(key)
+                patterns += [value] if isinstance(value, str) else list(value or [])
+        return _file_sigs(recipe, patterns)
+    if stage == "pack" and recipe.tokenizer:
+        return _file_sigs(recipe, [recipe.tokenizer])
+    if stage == "train" and recipe.train is not None and recipe.train.model.path:
+        return _file_sigs(recipe, [recipe.train.model.path])
+    return None
+
+
+def _prepare_train_dir(wd: Workdir, fp: str) -> bool:
+    """Resume a training run this same stage started and did not finish; move an older, different run aside
+    (never delete checkpoints). Returns whether to resume."""
+    started = wd.markers("stages") / "train.started"
+    has_run = wd.train.is_dir() and any(wd.train.iterdir())
+    if has_run and started.exists() and started.read_text().strip() == fp:
+        log.info("train: resuming the unfinished run with the same settings")
+        return True
+    if has_run:
+        n = 1
+        while (aside := wd.root / f"train.previous-{n}").exists():
+            n += 1
+        wd.train.rename(aside)
+        log.warning("train: settings or data changed; the previous run was moved to %s", aside)
+    started.parent.mkdir(parents=True, exist_ok=True)
+    started.write_text(fp)
+    return False
 
 
 def run_recipe(path: str | Path, workers: int | None = None, force: bool = False) -> dict[str, Any]:
@@ -66,7 +119,7 @@ def run_recipe(path: str | Path, workers: int | None = None, force: bool = False
     for stage, target, declared in STAGES:
         if not declared(recipe):
             continue
-        inputs = _curate_inputs(recipe) if stage == "curate" else None
+        inputs = _stage_inputs(recipe, stage)
         fp = fingerprint(
             {
                 "v": __version__,
@@ -83,7 +136,9 @@ def run_recipe(path: str | Path, workers: int | None = None, force: bool = False
         else:
             t0 = time.perf_counter()
             log.info("%s: running", stage)
-            kwargs = {"workers": workers} if stage == "curate" and workers else {}
+            kwargs: dict[str, Any] = {"workers": workers} if stage == "curate" and workers else {}
+            if stage == "train":
+                kwargs["resume"] = _prepare_train_dir(wd, fp)
             _call(target, recipe, **kwargs)
             seconds = time.perf_counter() - t0
             write_json(marker, {"stage": stage, "fingerprint": fp, "seconds": round(seconds, 3)})
