@@ -102,6 +102,12 @@ def test_resume_and_dataloader(packed):
     loader = torch.utils.data.DataLoader(b, batch_size=8)
     batch = next(iter(loader))
     assert batch["input_ids"].shape == (8, SEQ)
+    import pickle
+
+    b[0]  # opens the shards
+    blob = pickle.dumps(b)
+    assert len(blob) < 20_000  # memory maps are not copied into worker pickles
+    assert torch.equal(pickle.loads(blob)[3]["input_ids"], b[3]["input_ids"])
 
 
 def test_reweight_repeats_and_skips_nothing(packed):

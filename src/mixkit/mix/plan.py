@@ -45,6 +45,10 @@ class Segment:
     def period(self) -> int:
         return int(sum(self.counts))
 
+    def __getstate__(self) -> dict[str, Any]:
+        # only the definition travels (e.g. to DataLoader workers); patterns are rebuilt on first use
+        return {"stage": self.stage, "start": self.start, "length": self.length, "counts": self.counts}
+
     @property
     def end(self) -> int:
         return self.start + self.length

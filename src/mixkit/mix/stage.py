@@ -144,7 +144,9 @@ def check_mix(recipe: Any) -> list[str]:
     have, tokens, _ = counts
     missing = [c for c in channels if c not in have]
     if missing:
-        return [f"mix: channel(s) {missing} are not in tokens/stats.json (packed before they were added); "
-                "rerun `mixkit pack`"]
+        return [
+            f"mix: channel(s) {missing} are not in tokens/stats.json (packed before they were added); "
+            "rerun `mixkit pack`"
+        ]
     by_name = dict(zip(have, tokens, strict=True))
     return feasibility(recipe.mix, channels, [by_name[c] for c in channels])

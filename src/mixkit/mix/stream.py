@@ -97,6 +97,10 @@ class Stream:
         self.seq_len = plan.seq_len
         self._streams: dict[int, ChannelTokens] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # memory maps are reopened in each DataLoader worker instead of being copied into the pickle
+        return {**self.__dict__, "_streams": {}}
+
     def channel(self, cid: int) -> ChannelTokens:
         if cid not in self._streams:
             self._streams[cid] = ChannelTokens(self.tokens_dir / self.channels[cid], self.plan.seed, cid)

@@ -130,6 +130,9 @@ class ValStream:
     def __len__(self) -> int:
         return len(self.windows)
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_data": {}}  # reopen the memory maps in DataLoader workers
+
     def numpy(self, i: int) -> dict[str, np.ndarray]:
         cid, start, n = self.windows[i]
         if cid not in self._data:
