@@ -177,3 +177,8 @@ def test_pathological_documents_finish():
     for text in (punct, big):
         for step in (GopherRepetition(), GopherQuality(), C4(), FineWeb()):
             assert step.keep(Document(id="p", text=text), ShardContext()) is not None
+
+
+def test_c4_without_sentence_rule_drops_when_no_line_survives():
+    doc = Document(id="n", text="Menu\nHome\nContact us")
+    assert C4({"min_num_sentences": None}).keep(doc, ShardContext()) == "no_line_kept"

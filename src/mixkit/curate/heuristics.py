@@ -396,6 +396,8 @@ class C4(_LangFilter):
             return "too_few_sentences"
         if p.remove_lines:
             new = "\n".join(kept).strip()
+            if not new:
+                return "no_line_kept"  # only reachable with min_num_sentences disabled
             if new != doc.text:
                 doc.text = new
         return True

@@ -132,11 +132,9 @@ class Language(Filter):
         doc.meta[p.lang_field] = lang
         doc.meta[p.score_field] = score
         ctx.count(self.name, f"lang_{lang}")
-        if p.keep is None:
-            return True
         if lang == "code":
-            return True if ("code" in p.keep or p.code_channels) else "lang_code"
-        if lang not in p.keep:
+            return True if (p.keep is None or "code" in p.keep or p.code_channels) else "lang_code"
+        if p.keep is not None and lang not in p.keep:
             return f"lang_{lang}"
         if score < p.min_score:
             return "lang_score_below_min"
