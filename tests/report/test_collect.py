@@ -82,3 +82,23 @@ def test_report_command(synthetic: tuple[Any, dict[str, Any]], capsys) -> None:
     assert capsys.readouterr().out.strip() == str(out)
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert not (expect["workdir"] / "report.html").exists()
+
+
+def test_report_command_tolerates_a_recipe_that_no_longer_validates(
+    synthetic: tuple[Any, dict[str, Any]], caplog
+) -> None:
+    recipe, expect = synthetic
+    path = recipe.file
+    path.write_text(path.read_text() + "curate:\n  steps: [no_such_step]\n", encoding="utf-8")
+    parser = argparse.ArgumentParser()
+    report_cmd.add_arguments(parser)
+    assert report_cmd.main(parser.parse_args([str(path)])) == 0
+    assert (expect["workdir"] / "report.html").is_file()
+    assert "no_such_step" in caplog.text
+    path.write_text("name: [unclosed", encoding="utf-8")
+    import pytest
+
+    from mixkit.errors import RecipeError
+
+    with pytest.raises(RecipeError, match="YAML syntax error"):
+        report_cmd.main(parser.parse_args([str(path)]))

@@ -17,11 +17,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from mixkit.recipe import load_recipe
+    from mixkit.errors import RecipeError
+    from mixkit.recipe import validate_recipe
     from mixkit.report.html import write_report
 
-    # Inputs may have moved since the run; the report still renders and the manifest says what it found.
-    recipe = load_recipe(args.recipe, check_inputs=False)
+    # A report describes a run that already happened: inputs may have moved and a step may no longer load, so
+    # only a recipe that cannot be read at all stops it; other problems are logged and the report still renders.
+    recipe, issues = validate_recipe(args.recipe, check_inputs=False)
+    if recipe is None:
+        raise RecipeError(issues, args.recipe)
+    for issue in issues:
+        log.warning("recipe: %s (the report is written anyway)", issue)
     path = write_report(recipe, args.output)
     print(path)
     return 0
