@@ -105,10 +105,17 @@ def test_curate_pack_mix_train(tmp_path, tokenizer_path):
     for c in range(len(base.channels)):
         got = idx[ch == c]
         assert (got == np.arange(len(got))).all(), f"channel {base.channels[c]}: repeats or skips"
-    # realised weights followed the reweighting: the last reweight's shares hold after it (within 1 sequence)
-    last = rw[-1]
-    seg_ch, _ = ckpt_state.locate(np.arange(last["position"], out["position"]))
-    if len(seg_ch) >= 8 and ckpt_state.stage_at(last["position"]) == base.stage_at(last["position"]):
-        share = {base.channels[c]: float((seg_ch == c).mean()) for c in range(len(base.channels))}
-        for c, w in last["weights"].items():
-            assert abs(share[c] - w) <= 1.0 / len(seg_ch) * 2 + 1e-9
+    # realised shares follow each reweighting until the end of its stage (the Pfair lag: within 1 sequence)
+    for r in rw:
+        end = min(ckpt_state.segment_at(r["position"]).end, out["position"])
+        seg_ch, _ = ckpt_state.locate(np.arange(r["position"], end))
+        for c, w in r["weights"].items():
+            realised = float((seg_ch == base.channels.index(c)).sum())
+            assert abs(realised - w * len(seg_ch)) <= 1.0 + 1e-9
+
+    # the CLI: a finished run resumes to "nothing left to do"; without --resume it refuses to overwrite
+    from mixkit.cli import main
+
+    assert main(["train", str(path), "--resume"]) == 0
+    assert main(["train", str(path)]) == 1
+    assert len(read_metrics(metrics)) == len(train)

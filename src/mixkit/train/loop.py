@@ -509,7 +509,8 @@ def _train(
 
         # ---- log (one all-reduce of the (sum, count) buffer), reweight, evaluate
         is_log = state.step % cfg.log_every == 0 or state.step == cfg.max_steps
-        is_rw = bool(rw_every) and state.step % rw_every == 0
+        # no reweighting after the last step: nothing would train on the new plan
+        is_rw = bool(rw_every) and state.step % rw_every == 0 and state.step < cfg.max_steps
         if is_log or is_rw:
             window = meter.collect_raw(reduce)
             state.log_acc += window
