@@ -6,10 +6,12 @@ import argparse
 from typing import Any
 
 import pyarrow.parquet as pq
+import pytest
 import xxhash
 
 from mixkit import cli
 from mixkit.commands import report as report_cmd
+from mixkit.errors import RecipeError
 from mixkit.pipeline.layout import Workdir
 from mixkit.report.collect import collect_curation, collect_dedup, sample_dropped
 
@@ -96,9 +98,5 @@ def test_report_command_tolerates_a_recipe_that_no_longer_validates(
     assert (expect["workdir"] / "report.html").is_file()
     assert "no_such_step" in caplog.text
     path.write_text("name: [unclosed", encoding="utf-8")
-    import pytest
-
-    from mixkit.errors import RecipeError
-
     with pytest.raises(RecipeError, match="YAML syntax error"):
         report_cmd.main(parser.parse_args([str(path)]))
