@@ -25,6 +25,7 @@ SEMANTIC_CHECKS: list[str] = [
     "mixkit.recipe.checks:check_sources",
     "mixkit.recipe.checks:check_steps",
     "mixkit.mix.stage:check_mix",
+    "mixkit.train.config:check_train",
 ]
 
 

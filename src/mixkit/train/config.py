@@ -147,3 +147,42 @@ class TrainConfig(_Strict):
         if not all(0 <= b < 1 for b in v):
             raise ValueError("betas must be in [0, 1)")
         return v
+
+
+def check_train(recipe) -> list[str]:
+    """Semantic checks of ``train:`` against the rest of the recipe (run by ``mixkit validate``)."""
+    cfg = recipe.train
+    if cfg is None:
+        return []
+    issues = []
+    sched = cfg.schedule
+    if sched.decay_on_stage is not None:
+        if sched.name != "wsd":
+            issues.append(
+                f"train.schedule.decay_on_stage: only the wsd schedule has a decay to trigger (name is "
+                f"{sched.name!r}); set name: wsd or remove decay_on_stage"
+            )
+        stages = [s.name for s in recipe.mix.stages] if recipe.mix is not None else []
+        if sched.decay_on_stage not in stages:
+            issues.append(
+                f"train.schedule.decay_on_stage: {sched.decay_on_stage!r} is not a mix stage (stages: "
+                f"{', '.join(stages) or 'none, the recipe has no mix:'}); the decay would never start"
+            )
+    if cfg.seq_len is not None and recipe.mix is not None and cfg.seq_len != recipe.mix.seq_len:
+        issues.append(
+            f"train.seq_len ({cfg.seq_len}) differs from mix.seq_len ({recipe.mix.seq_len}); remove train.seq_len "
+            "(the plan's is used)"
+        )
+    if cfg.model.path is not None:
+        local = recipe.resolve(cfg.model.path)
+        looks_local = cfg.model.path.startswith((".", "/", "~")) or cfg.model.path.count("/") > 1
+        if looks_local and not (local / "config.json").is_file():
+            issues.append(f"train.model.path: {local} has no config.json; point it at a HF checkpoint folder")
+    if cfg.reweight is not None and cfg.reweight.method == "doremi":
+        ref = cfg.reweight.params.get("reference")
+        if ref and not recipe.resolve(ref).is_file():
+            issues.append(
+                f"train.reweight.reference: {recipe.resolve(ref)} not found; point it at the metrics.jsonl of a "
+                "finished reference run"
+            )
+    return issues
