@@ -41,7 +41,8 @@ def looks_like_code(text: str, max_chars: int = 4000) -> float:
     Features, measured on the first ``max_chars`` characters: the share of non-blank lines that start with a
     code keyword or structural token, the share that end with a statement symbol (``; { } : , ( = )``), and the
     density of programming symbols among non-space characters (prose: ~1-3 %, code: 8-20 %). Indented lines
-    count as weak evidence. The weights were set on Python's stdlib sources vs its documentation prose.
+    count as weak evidence; lines that read as prose (5+ words, 80 % plain words) count against. The weights were
+    set on Python's stdlib sources vs its documentation prose and docstrings.
     """
     if len(text) > max_chars:
         # three windows (start, middle, end): a long module docstring at the top does not hide the code below
@@ -59,9 +60,21 @@ def looks_like_code(text: str, max_chars: int = 4000) -> float:
     indented = sum(1 for ln in lines if ln.startswith(("    ", "\t"))) / n
     chars = [c for c in head if not c.isspace()]
     density = sum(1 for c in chars if c in _CODE_SYMBOLS) / max(len(chars), 1)
+    # prose: lines of 5+ words that are nearly all plain words (letters with trailing punctuation)
+    prose = sum(1 for ln in lines if _is_prose_line(ln)) / n
     # prose lines end in letters or . , rarely in ; { } ( =; code has many short structural lines
-    score = 0.9 * starts + 0.6 * ends + 0.2 * indented + 3.0 * min(density, 0.25)
-    return max(0.0, min(1.0, score - 0.15))
+    score = 0.9 * starts + 0.6 * ends + 0.2 * indented + 3.0 * min(density, 0.25) - 0.5 * prose
+    return max(0.0, min(1.0, score - 0.1))
+
+
+_WORD_RE = re.compile(r"^[(\"'“‘]?[A-Za-z][a-z]*(?:['’-][a-z]+)?[.,;:!?)\"'”’]*$")
+
+
+def _is_prose_line(line: str) -> bool:
+    toks = line.split()
+    if len(toks) < 5:
+        return False
+    return sum(1 for t in toks if _WORD_RE.match(t)) >= 0.8 * len(toks)
 
 
 class Language(Filter):
