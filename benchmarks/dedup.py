@@ -279,7 +279,7 @@ def write_inputs(corpus: dict, root: Path, parts: int) -> None:
             rows = [{"id": i, "text": t, "channel": lang, "source": "web", "meta": "{}"} for i, t in chunk]
             path = root / "mk" / "run" / "curated" / lang / f"web-{p:05d}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=2000)
+            pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=500)
             with open(root / "dt-in" / lang / f"part-{p:05d}.jsonl", "w", encoding="utf-8") as fh:
                 for i, t in chunk:
                     fh.write(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n")

@@ -207,7 +207,7 @@ class BenchmarkIndex:
         for ch in iter_ngrams(
             texts, WORDS, n_words=self.n, n_chars=self.n, short_docs=False, drop_tokens=drop, extra_n=extra
         ):
-            found = [(self.n, (ch.hashes, ch.doc, ch.starts, ch.ends))] + list((ch.extra or {}).items())
+            found = [(self.n, (ch.hashes, ch.doc, ch.starts, ch.ends)), *(ch.extra or {}).items()]
             for L, (hashes, doc, starts, ends) in found:
                 if L not in self.lengths or len(self.lengths[L][0]) == 0:
                     continue

@@ -31,7 +31,7 @@ import numpy as np
 U64 = np.uint64
 _B = U64(0x100000001B3)  # FNV-64 prime: odd, so it is invertible mod 2^64
 _PIECE = 1 << 18  # code points per piece: a 10 MB document is processed in ~40 pieces (bounded memory)
-_BATCH = 1 << 20  # code points per batch of small documents (amortises numpy call overhead)
+_BATCH = 1 << 18  # code points per batch (amortises numpy calls; bounds transient memory to ~40 MB)
 # Odd multipliers combining the token hashes of an n-gram (digits of pi, forced odd).
 _NGRAM_MULT = np.array(
     [
