@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from train_helpers import make_synthetic_stream, read_metrics
@@ -58,3 +59,29 @@ def test_no_train_section(make_recipe):
     recipe.train = None
     with pytest.raises(TrainError, match="no train: section"):
         run_train(recipe)
+
+
+def test_continue_from_a_local_checkpoint_folder(make_recipe, make_stream):
+    """CPT proper: the second run starts from the first run's saved HF folder (path relative to the recipe)."""
+    import torch
+    from safetensors.torch import load_file
+
+    first = run_train(make_recipe("first", max_steps=2, save_final=True), stream=make_stream())
+    final = first["final_model"]
+    recipe = make_recipe(
+        "second",
+        max_steps=2,
+        model={"path": "first/train/final"},
+        schedule={"name": "rewarm", "warmup_steps": 1, "start_lr_ratio": 0.1},
+    )
+    out = run_train(recipe, stream=make_stream())
+    recs = read_metrics(Workdir.of(recipe).train / "metrics.jsonl")
+    assert recs[0]["lr"] == pytest.approx(3e-3 * 0.1)  # re-warming starts from the old run's lr
+    # same seed and data: a fresh init would reproduce the first run's first loss exactly; starting from the
+    # trained weights gives a lower one
+    first_recs = read_metrics(Workdir.of(make_recipe("first")).train / "metrics.jsonl")
+    assert recs[0]["loss"] < first_recs[0]["loss"]
+    start = load_file(f"{final}/model.safetensors")
+    ckpt = load_file(Path(out["checkpoint"]) / "model.safetensors")
+    name = next(k for k in start if k.endswith("q_proj.weight"))
+    assert not torch.equal(start[name], ckpt[name])  # and it trained further

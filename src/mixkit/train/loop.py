@@ -72,7 +72,10 @@ def build_model(cfg: TrainConfig, recipe: Any, vocab_size: int | None, seed: int
         local = recipe.resolve(spec.path)
         where = str(local) if local.exists() else spec.path
         try:
-            model = AutoModelForCausalLM.from_pretrained(where, attn_implementation=spec.attn_implementation)
+            # float32 master weights whatever the checkpoint's dtype; accelerate handles mixed precision.
+            model = AutoModelForCausalLM.from_pretrained(
+                where, attn_implementation=spec.attn_implementation, dtype=torch.float32
+            )
         except OSError as exc:
             raise TrainError(
                 f"train.model.path: cannot load a causal LM from {where!r} ({exc}); give a local folder with "
@@ -581,6 +584,9 @@ def _train(
         for hook in hooks:
             hook({"step": state.step, "position": state.position})
         stop = sigterm["stop"]
+        if accelerator.num_processes > 1:  # every process must agree, or the checkpoint save would hang
+            flag = torch.tensor([float(stop)], device=accelerator.device)
+            stop = bool(accelerator.reduce(flag, "sum").item() > 0)
         if stop or (cfg.save_every and state.step % cfg.save_every == 0):
             last_ckpt = save_checkpoint(accelerator, train_dir, state, cfg.keep_checkpoints)
         if stop:
