@@ -584,9 +584,14 @@ def _train(
         for hook in hooks:
             hook({"step": state.step, "position": state.position})
         stop = sigterm["stop"]
-        if accelerator.num_processes > 1:  # every process must agree, or the checkpoint save would hang
-            flag = torch.tensor([float(stop)], device=accelerator.device)
-            stop = bool(accelerator.reduce(flag, "sum").item() > 0)
+        if accelerator.num_processes > 1:
+            # Every process must agree, or the checkpoint save would hang; agree at logging steps only, so
+            # steps stay free of extra collectives (a SIGTERM stops at the next logging step).
+            if is_log:
+                flag = torch.tensor([float(stop)], device=accelerator.device)
+                stop = bool(accelerator.reduce(flag, "sum").item() > 0)
+            else:
+                stop = False
         if stop or (cfg.save_every and state.step % cfg.save_every == 0):
             last_ckpt = save_checkpoint(accelerator, train_dir, state, cfg.keep_checkpoints)
         if stop:
