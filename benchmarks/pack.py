@@ -6,8 +6,8 @@
     (channel + channel-local sequence, ``Plan.locate``), then fully indexed (also epoch, document and offset the
     sequence starts at, ``Stream.index``) over synthetic token shards. Rates are sequences per second, goal
     >= 10M/s for the plan index.
-(2) The texts of ``--input`` (Parquet with a ``text`` column, JSONL with ``text``, or plain .txt files: one
-    document per file) are tokenized (a) by ``Tokenizer.encode_batch`` in batches of ``--batch`` documents (the
+(2) The texts of ``--input`` (Parquet with a ``text`` column, JSONL with ``text`` (plain, .gz, .zst), or other files as
+    plain text: one document per file) are tokenized (a) by ``Tokenizer.encode_batch`` in batches of ``--batch`` documents (the
     anchor), and (b) by ``mixkit.pack.stage.run_pack`` from curated Parquet shards to ``.bin/.idx`` (reading,
     EOS, held-out split, writing, stats included). Both use ``--threads`` tokenizer threads (RAYON_NUM_THREADS).
     Reported as MB of text per second, median of ``--reps`` alternating repetitions. Last line: pack
@@ -31,6 +31,25 @@ import time
 from pathlib import Path
 
 
+def open_lines(path: str):
+    """Lines of a JSONL file, plain, .gz or .zst."""
+    if path.endswith(".gz"):
+        import gzip
+
+        with gzip.open(path, "rb") as fh:
+            yield from fh
+    elif path.endswith(".zst"):
+        import io
+
+        import zstandard
+
+        with open(path, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as fh:
+            yield from io.BufferedReader(fh)
+    else:
+        with open(path, "rb") as fh:
+            yield from fh
+
+
 def read_texts(pattern: str, limit_mb: float) -> list[str]:
     import orjson
     import pyarrow.parquet as pq
@@ -40,9 +59,8 @@ def read_texts(pattern: str, limit_mb: float) -> list[str]:
     for path in sorted(glob.glob(pattern, recursive=True)):
         if path.endswith(".parquet"):
             new = pq.read_table(path, columns=["text"]).column("text").to_pylist()
-        elif path.endswith((".jsonl", ".json")):
-            with open(path, "rb") as fh:
-                new = [orjson.loads(line)["text"] for line in fh if line.strip()]
+        elif ".jsonl" in path or path.endswith(".json"):
+            new = [orjson.loads(line)["text"] for line in open_lines(path) if line.strip()]
         else:
             new = [Path(path).read_text(encoding="utf-8", errors="replace")]
         for t in new:
@@ -80,15 +98,31 @@ def curated_recipe(tmp: Path, tok_path: Path, texts: list[str], threads: int, ba
     from mixkit.io.writers import DOC_SCHEMA
     from mixkit.recipe.schema import Recipe
 
-    recipe = Recipe.model_validate({
-        "name": "bench", "sources": [{"name": "bench", "path": "raw.jsonl", "channel": "bench"}],
-        "tokenizer": str(tok_path.resolve()), "pack": {"workers": threads, "batch_docs": batch}})
+    recipe = Recipe.model_validate(
+        {
+            "name": "bench",
+            "sources": [{"name": "bench", "path": "raw.jsonl", "channel": "bench"}],
+            "tokenizer": str(tok_path.resolve()),
+            "pack": {"workers": threads, "batch_docs": batch},
+        }
+    )
     recipe._base = tmp
     shard = recipe.workdir_path / "curated" / "bench" / "bench-00000.parquet"
     shard.parent.mkdir(parents=True)
     n = len(texts)
-    pq.write_table(pa.table({"id": [str(i) for i in range(n)], "text": texts, "channel": ["bench"] * n,
-                             "source": ["bench"] * n, "meta": ["{}"] * n}, schema=DOC_SCHEMA), shard)
+    pq.write_table(
+        pa.table(
+            {
+                "id": [str(i) for i in range(n)],
+                "text": texts,
+                "channel": ["bench"] * n,
+                "source": ["bench"] * n,
+                "meta": ["{}"] * n,
+            },
+            schema=DOC_SCHEMA,
+        ),
+        shard,
+    )
     return recipe
 
 
