@@ -331,10 +331,12 @@ def sh(t):
     w = W.findall(t.lower())
     return [" ".join(w[i:i + 5]) for i in range(max(1, len(w) - 4))]
 t0 = time.perf_counter(); shingled = [sh(t) for t in texts]; t_sh = time.perf_counter() - t0
-t0 = time.perf_counter()
-for s in shingled:
-    m = RMinHash(num_perm=128, seed=42); m.update(s); m.digest()
-t_sig = time.perf_counter() - t0
+t_sig = 1e9
+for _ in range(3):  # best of 3: the machine is shared
+    t0 = time.perf_counter()
+    for s in shingled:
+        m = RMinHash(num_perm=128, seed=42); m.update(s); m.digest()
+    t_sig = min(t_sig, time.perf_counter() - t0)
 print(json.dumps({"mb": mb, "sig_only": mb / t_sig, "with_shingling": mb / (t_sig + t_sh), "shingling": mb / t_sh}))
 """
 
@@ -502,13 +504,15 @@ def main() -> None:
 
         spec = ShingleSpec()
         signatures(en_texts[:50], spec, 128)
-        t0 = time.perf_counter()
-        signatures(en_texts, spec, 128)
-        mk_raw = mb["en"] / (time.perf_counter() - t0)
+        mk_raw = mk_pre = 0.0
         h, off = shingles(en_texts, spec)
-        t0 = time.perf_counter()
-        signatures_from_shingles(h, off, 128)
-        mk_pre = mb["en"] / (time.perf_counter() - t0)
+        for _ in range(3):  # best of 3: the machine is shared
+            t0 = time.perf_counter()
+            signatures(en_texts, spec, 128)
+            mk_raw = max(mk_raw, mb["en"] / (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            signatures_from_shingles(h, off, 128)
+            mk_pre = max(mk_pre, mb["en"] / (time.perf_counter() - t0))
         tf = root / "texts.json"
         tf.write_text(json.dumps(en_texts))
         rensa = json.loads(
@@ -517,7 +521,7 @@ def main() -> None:
             ).stdout
         )
         print(
-            f"signatures (128 perm, 1 process, English): mixkit {mk_raw:.1f} MB/s from raw text, "
+            f"signatures (128 perm, 1 process, English, best of 3): mixkit {mk_raw:.1f} MB/s from raw text, "
             f"{mk_pre:.0f} MB/s from shingle hashes; rensa {rensa['sig_only']:.1f} MB/s on pre-shingled text, "
             f"{rensa['with_shingling']:.1f} MB/s with Python shingling ({rensa['shingling']:.1f} MB/s)"
         )

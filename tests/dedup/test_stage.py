@@ -153,3 +153,21 @@ def test_step_restricted_to_channels(tmp_path):
     assert res["code"]["kept"] == res["code"]["input"] == len(docs)
     curated = (tmp_path / "run/curated/code/src-00000.parquet").read_bytes()
     assert (tmp_path / "run/deduped/code/src-00000.parquet").read_bytes() == curated
+
+
+def test_benchmark_file_change_invalidates_marker(tmp_path):
+    write_curated(tmp_path / "run", "en", "web", 0, _corpus(61, n=8))
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(
+        '{"question": "one two three four five six seven eight nine ten eleven twelve thirteen"}\n'
+    )
+    recipe = make_recipe(tmp_path, [{"decontaminate": {"benchmarks": ["bench.jsonl"]}}])
+    first = run_dedup(recipe)["en"]
+    assert first["extra"]["decontam"] == {"bench": 0}
+    (tmp_path / "run/deduped/en/web-00000.parquet").unlink()
+    assert run_dedup(recipe) == {"en": first}  # same fingerprint: skipped
+    bench.write_text(
+        bench.read_text() + '{"question": "another question with enough words to be indexed here ok"}\n'
+    )
+    run_dedup(recipe)  # benchmark changed: rerun
+    assert (tmp_path / "run/deduped/en/web-00000.parquet").exists()

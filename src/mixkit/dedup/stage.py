@@ -50,12 +50,22 @@ def stage_fingerprint(recipe: Any, files: dict[str, list[Path]]) -> str:
     listing = {
         ch: [(str(f.relative_to(wd.curated)), f.stat().st_size) for f in fs] for ch, fs in files.items()
     }
+    # files a step reads besides the shards: benchmark files of decontaminate, the index of index_in
+    side: list[tuple[str, int]] = []
+    for name, params in step_entries(recipe.dedup.steps):
+        if name == "decontaminate":
+            for pat in params.get("benchmarks", []):
+                side += [(str(p), p.stat().st_size) for p in sorted(recipe.base_dir.glob(pat)) if p.is_file()]
+    if recipe.dedup.index_in:
+        root = recipe.resolve(recipe.dedup.index_in)
+        side += [(str(p.relative_to(root)), p.stat().st_size) for p in sorted(root.rglob("*")) if p.is_file()]
     return fingerprint(
         {
             "dedup": recipe.dedup.model_dump(mode="json"),
             "seed": recipe.seed,
             "files": listing,
             "sources": [s.name for s in recipe.sources],
+            "side_files": side,
         }
     )
 
