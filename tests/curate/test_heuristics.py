@@ -182,3 +182,9 @@ def test_pathological_documents_finish():
 def test_c4_without_sentence_rule_drops_when_no_line_survives():
     doc = Document(id="n", text="Menu\nHome\nContact us")
     assert C4({"min_num_sentences": None}).keep(doc, ShardContext()) == "no_line_kept"
+
+
+def test_dropped_documents_release_cached_stats():
+    doc = Document(id="d", text="Buy cheap watches online today.\n" * 30)
+    assert GopherRepetition().keep(doc, ShardContext()) == "dup_line_frac"
+    assert "_stats" not in doc.meta

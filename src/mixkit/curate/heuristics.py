@@ -32,6 +32,7 @@ from pydantic import Field
 
 from mixkit.curate.textstats import (
     CJK_CHARS,
+    STATS_KEY,
     TERMINAL_PUNCTUATION,
     TextStats,
     is_punct_token,
@@ -173,6 +174,16 @@ class _LangFilter(Filter):
     def stats(self, doc: Document) -> TextStats:
         return text_stats(doc, self.params.lang)
 
+    def check(self, doc: Document, ctx: ShardContext) -> bool | str:
+        raise NotImplementedError
+
+    def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
+        verdict = self.check(doc, ctx)
+        if verdict is not True:
+            # a dropped document waits in memory until the executor writes it: free its cached statistics
+            doc.meta.pop(STATS_KEY, None)
+        return verdict
+
 
 class GopherRepetition(_LangFilter):
     """Drop documents with repeated lines, paragraphs or n-grams (Rae et al. 2021, App. A, Table A1).
@@ -194,7 +205,7 @@ class GopherRepetition(_LangFilter):
         top_n_grams: dict[int, float] | None = None
         dup_n_grams: dict[int, float] | None = None
 
-    def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
+    def check(self, doc: Document, ctx: ShardContext) -> bool | str:
         text = doc.text
         if not text:
             return "empty"
@@ -249,7 +260,7 @@ class GopherQuality(_LangFilter):
         min_stop_words: int | None = None
         stop_words: list[str] | None = Field(None, description="replaces the language's default stop words")
 
-    def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
+    def check(self, doc: Document, ctx: ShardContext) -> bool | str:
         st = self.stats(doc)
         th = self.thresholds(st.lang)
         text = doc.text
@@ -357,7 +368,7 @@ class C4(_LangFilter):
             True, description="rewrite the text to its kept lines (C4); false: only decide"
         )
 
-    def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
+    def check(self, doc: Document, ctx: ShardContext) -> bool | str:
         p = self.params
         st = self.stats(doc)
         zh = st.lang == "zh"
@@ -424,7 +435,7 @@ class FineWeb(_LangFilter):
         new_line_ratio: float | None = None
         stop_chars: str | None = Field(None, description="line-final characters counted as punctuation")
 
-    def keep(self, doc: Document, ctx: ShardContext) -> bool | str:
+    def check(self, doc: Document, ctx: ShardContext) -> bool | str:
         st = self.stats(doc)
         th = self.thresholds(st.lang)
         lines = st.nonblank_lines
