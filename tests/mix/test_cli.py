@@ -65,6 +65,7 @@ def test_pack_mix_inspect(tmp_path, make_workdir, recipe_file, capsys):
         assert all(abs(cum[c] - r["target"][c]) < SEQ for c in plan.channels)
     assert {r["stage"] for r in rows[: plan.report["stages"][0]["sequences"]]} == {"warmup"}
     assert main(["inspect", "stream", str(path), "--positions", "x:y"]) == 1
+    assert main(["inspect", "stream", str(path), "--positions", f"{n}:{n + 5}"]) == 1
 
 
 def test_infeasible_recipe_fails_cleanly(tmp_path, make_workdir, recipe_file, capsys):
