@@ -143,5 +143,12 @@ def test_val_split(packed):
     n = val.windows[-1][2]
     assert (last["labels"][n:] == -100).all()
     assert (last["channel_ids"] == 2).all()
+    eos = val.eos_id
+    for i in range(len(val)):
+        item = val.numpy(i)
+        n = val.windows[i][2]
+        ids, pos = item["input_ids"][:n], item["position_ids"][:n]
+        np.testing.assert_array_equal(pos[1:] == 0, ids[:-1] == eos)  # reset exactly after each EOS
+        assert (item["labels"][:n][pos != 0] == ids[pos != 0]).all()
     with pytest.raises(Exception, match="seq_len"):
         PackedDataset(packed, seq_len=SEQ * 2)

@@ -125,7 +125,7 @@ class ValStream:
         self.eos_id = int(index["eos_id"])
         self.seq_len = seq_len
         self.windows = val_sequences(self.workdir / "tokens", self.channels, seq_len)
-        self._data: dict[int, IndexedDataset] = {}
+        self._data: dict[int, tuple[IndexedDataset, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -136,14 +136,13 @@ class ValStream:
     def numpy(self, i: int) -> dict[str, np.ndarray]:
         cid, start, n = self.windows[i]
         if cid not in self._data:
-            self._data[cid] = IndexedDataset(self.workdir / "tokens" / "val" / self.channels[cid])
-        data = self._data[cid]
+            data = IndexedDataset(self.workdir / "tokens" / "val" / self.channels[cid])
+            self._data[cid] = (data, data.offsets)  # document starts in the shard's token array
+        data, doc_starts = self._data[cid]
         ids = np.full(self.seq_len, self.eos_id, dtype=np.int64)
         ids[:n] = data.tokens[start : start + n]
-        # document starts inside the window: cumulative document ends of the val shard
-        ends = np.cumsum(data.lengths.astype(np.int64))
-        doc_starts = np.concatenate([[0], ends[:-1]])
-        inside = doc_starts[(doc_starts >= start) & (doc_starts < start + n)] - start
+        lo, hi = np.searchsorted(doc_starts, [start, start + n])
+        inside = doc_starts[lo:hi] - start
         starts = np.union1d([0], inside).astype(np.int64)
         pos = np.arange(self.seq_len, dtype=np.int64)
         seg = np.searchsorted(starts, pos, side="right") - 1
