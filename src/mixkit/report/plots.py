@@ -182,7 +182,9 @@ def chars_per_token(channels: dict[str, dict[str, float]]) -> bytes:
 
 
 def _mark_events(ax, training: dict[str, Any]) -> None:
-    """Stage boundaries as dashed lines with their name, reweighting steps as dotted lines."""
+    """Stage boundaries as dashed lines with their name, reweighting steps as dotted lines; every training
+    plot spans the same steps (0 to the last logged step) so their events line up."""
+    ax.set_xlim(0, max(training["steps"], 1) * 1.02)
     for i, b in enumerate(training["boundaries"]):
         if i:  # the first stage starts with the run: name it without drawing a boundary
             ax.axvline(b["step"], color="#444444", linestyle="--", linewidth=1)
@@ -190,6 +192,7 @@ def _mark_events(ax, training: dict[str, Any]) -> None:
             f" {b['stage']}",
             (b["step"], 1.0),
             xycoords=("data", "axes fraction"),
+            annotation_clip=True,
             va="top",
             fontsize="small",
             color="#444444",
@@ -253,6 +256,7 @@ def weights_over_time(training: dict[str, Any], colors: dict[str, str]) -> bytes
         ys = [e["weights"].get(ch, 0.0) for e in events]
         ys.append(ys[-1])
         ax.step(xs, ys, where="post", color=colors.get(ch, "#7f7f7f"), label=ch)
+    ax.set_xlim(0, max(last, 1) * 1.02)
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("mix weight")
     ax.set_ylim(0, 1)
