@@ -109,7 +109,7 @@ def reasons_bar(rows: list[dict[str, Any]], channels: list[str], title: str, top
 
 
 def cluster_histogram(sizes: dict[int, int]) -> bytes:
-    """Duplicate clusters by size (documents per cluster), log-scaled counts; sizes > 64 binned by powers of 2."""
+    """Duplicate clusters by size (documents per cluster), log-scaled counts; sizes over 16 binned by powers of 2."""
     bins: dict[str, int] = {}
     for size, n in sorted(sizes.items()):
         if size <= 16:
