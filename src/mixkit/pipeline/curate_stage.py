@@ -214,12 +214,27 @@ def _drain_dropped(ctx: ShardContext, writer: ParquetDocWriter | None) -> None:
     ctx.dropped_docs.clear()
 
 
+# Step parameters that name files: resolved against the recipe's folder, like every path in a recipe.
+PATH_PARAMS = ("model", "words_file", "domains_file")
+
+
+def _resolve_paths(recipe, params: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001 - Recipe
+    out = dict(params)
+    for key in PATH_PARAMS:
+        if isinstance(out.get(key), str):
+            out[key] = str(recipe.resolve(out[key]))
+    return out
+
+
 def build_tasks(recipe) -> list[ShardTask]:
     """Plan the shards of every source and the task of each, in a deterministic order."""
     from mixkit.recipe.checks import step_entries
 
     wd = Workdir.of(recipe)
-    spec = tuple((name, dumps(params).decode()) for name, params in step_entries(recipe.curate.steps))
+    spec = tuple(
+        (name, dumps(_resolve_paths(recipe, params)).decode())
+        for name, params in step_entries(recipe.curate.steps)
+    )
     tasks: list[ShardTask] = []
     for source in recipe.sources:
         opts = options_for(source, recipe.curate, recipe.base_dir)
