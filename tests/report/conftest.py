@@ -380,3 +380,101 @@ def synthetic(tmp_path: Path) -> tuple[Any, dict[str, Any]]:
 def keep_artifact_fn():
     """``keep(path, name)``: copy a file to the CI artifact folder (see ``artifact_dir``)."""
     return keep_artifact
+
+
+# ------------------------------------------------------------------------------------------ headless Chromium
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+NO_CHROMIUM = "headless Chromium checks need chromium and chromedriver on PATH: apt-get install -y chromium chromium-driver"
+
+
+class Chromium:
+    """A headless Chromium (selenium + chromedriver) that loads a page and reports what a reader would see."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    def inspect(self, page: Path) -> dict[str, Any]:
+        """Load ``page``; return its images' load state, fetched resources, external references, console log."""
+        d = self.driver
+        d.get_log("browser")  # drop anything left from a previous page
+        d.set_window_size(1280, 1000)
+        d.get(page.resolve().as_uri())
+        images = d.execute_script(
+            "return Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete, "
+            "w: i.naturalWidth, h: i.naturalHeight, data: i.src.startsWith('data:image/')}))"
+        )
+        resources = d.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('data:'))"
+        )
+        external = d.execute_script(
+            "return Array.from(document.querySelectorAll('[src],[href]')).map(e => e.getAttribute('src') || "
+            "e.getAttribute('href')).filter(u => !(u.startsWith('data:') || u.startsWith('#')))"
+        )
+        return {"images": images, "resources": resources, "external": external, "logs": d.get_log("browser")}
+
+    def screenshot(self, path: Path) -> Path:
+        """Full-page screenshot of the loaded page, 1280 px wide (height up to 16000 px)."""
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        self.driver.set_window_size(1280, min(max(int(height), 800), 16000))
+        self.driver.save_screenshot(str(path))
+        return path
+
+    def assert_clean(self, state: dict[str, Any], plots: int | None = None) -> None:
+        """Every image is an inline plot that loaded; nothing fetched or referenced outside; no console
+        warning or error."""
+        if plots is not None:
+            assert len(state["images"]) == plots, state["images"]
+        for img in state["images"]:
+            assert img["data"], f"plot {img['alt']!r} is not an inline image"
+            assert img["complete"] and img["w"] > 0 and img["h"] > 0, (
+                f"plot {img['alt']!r} did not load: {img}"
+            )
+        assert state["resources"] == [], f"the report fetched resources: {state['resources']}"
+        assert state["external"] == [], f"the report references external URLs: {state['external']}"
+        problems = [e for e in state["logs"] if e["level"] in ("SEVERE", "WARNING")]
+        assert problems == [], f"console errors: {problems}"
+
+
+@pytest.fixture(scope="session")
+def chromium_session(tmp_path_factory: pytest.TempPathFactory):
+    """One headless Chromium per test process, or None when Chromium is not installed."""
+    if not (CHROMIUM and CHROMEDRIVER):
+        yield None
+        return
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:  # chromium is there, so the test extra is incomplete: an error, not a skip
+        pytest.fail("selenium is missing: pip install 'mixkit[test]'")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1000",
+        "--hide-scrollbars",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # an explicit driver path: selenium's driver manager is never asked to download anything
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    yield Chromium(driver)
+    driver.quit()
+
+
+@pytest.fixture
+def chromium(chromium_session: Chromium | None) -> Chromium:
+    """The headless Chromium; the test is skipped, saying why, when Chromium is not installed."""
+    if chromium_session is None:
+        pytest.skip(NO_CHROMIUM)
+    return chromium_session

@@ -7,6 +7,7 @@ import json
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,7 +130,7 @@ train:
 
 
 @pytest.mark.slow
-def test_report_of_a_real_run(tmp_path: Path) -> None:
+def test_report_of_a_real_run(tmp_path: Path, chromium_session: Any, keep_artifact_fn: Any) -> None:
     from mixkit.pipeline.run import run_recipe
 
     _write_corpus(tmp_path)
@@ -166,4 +167,10 @@ def test_report_of_a_real_run(tmp_path: Path) -> None:
     ledger = json.loads((tmp_path / "run" / "ledger.json").read_text())
     assert f"{ledger['input']:,}" in section("summary")
     # one plot per section input: funnel, reasons, clusters (if any), decontam, mix, chars/token, loss, val, weights
-    assert page.count('<img class="plot"') >= 8
+    plots = page.count('<img class="plot"')
+    assert plots >= 8
+    if chromium_session is not None:  # and a reader sees all of it
+        chromium_session.assert_clean(chromium_session.inspect(report), plots=plots)
+        keep_artifact_fn(
+            chromium_session.screenshot(tmp_path / "run" / "report.png"), "report/pipeline-report.png"
+        )
