@@ -72,6 +72,7 @@ class TreeRSS:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak = 0
+        self.peak_anon = 0
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
@@ -88,30 +89,42 @@ class TreeRSS:
         return out
 
     @staticmethod
-    def _rss(pid: int) -> int:
+    def _rss(pid: int) -> tuple[int, int]:
+        """(resident, anonymous resident) bytes: file-backed pages (memory-mapped state) are reclaimable."""
         try:
-            with open(f"/proc/{pid}/statm") as fh:
-                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
-            return 0
+            with open(f"/proc/{pid}/status") as fh:
+                d = {
+                    ln.split(":")[0]: int(ln.split()[1]) * 1024
+                    for ln in fh
+                    if ln.startswith(("VmRSS", "RssAnon"))
+                }
+            return d.get("VmRSS", 0), d.get("RssAnon", 0)
+        except (OSError, ValueError, IndexError):
+            return 0, 0
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            todo, total, seen = [self.pid], 0, set()
+            todo, total, anon, seen = [self.pid], 0, 0, set()
             while todo:
                 p = todo.pop()
                 if p in seen:
                     continue
                 seen.add(p)
-                total += self._rss(p)
+                r, a = self._rss(p)
+                total += r
+                anon += a
                 todo += self._children(p)
             self.peak = max(self.peak, total)
+            self.peak_anon = max(self.peak_anon, anon)
             time.sleep(0.02)
 
     def stop(self) -> int:
         self._stop.set()
         self._t.join()
         return self.peak
+
+
+LAST_ANON = [0]  # peak anonymous RSS of the last run_measured call
 
 
 def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
@@ -122,6 +135,7 @@ def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, s
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     peak = mon.stop()
+    LAST_ANON[0] = mon.peak_anon
     if proc.returncode != 0:
         sys.stderr.write(err[-4000:])
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd[:4])} ...")
@@ -451,7 +465,9 @@ def main() -> None:
         mk_wall, mk_rss, mk_out = run_measured(
             [sys.executable, "-c", MIXKIT_RUNNER, str(root / "mk"), str(args.workers), json.dumps(steps)]
         )
-        lsh = json.loads(mk_out.strip().splitlines()[-1])["en"]["lsh"]
+        mk_info = json.loads(mk_out.strip().splitlines()[-1])
+        lsh = mk_info["en"]["lsh"]
+        used = {ch: v["steps"]["minhash"]["counters"].get("workers") for ch, v in mk_info.items()}
         print(
             f"mixkit lsh: {lsh['bands']} bands x {lsh['rows']} rows of {lsh['num_perm']}, "
             f"P(detect) {lsh['p_detect']}"
@@ -489,7 +505,7 @@ def main() -> None:
         total_mb = mb["en"] + mb["zh"]
         print(
             f"mixkit    end-to-end: {mk_wall:.2f} s ({total_mb / mk_wall:.2f} MB/s), peak RSS {mk_rss / 2**20:.0f} MiB "
-            f"({args.workers} workers)"
+            f"({args.workers} workers allowed, signature workers used: {used})"
         )
         if dt_wall:
             print(
@@ -531,7 +547,8 @@ def main() -> None:
         )
 
     # memory: 1x vs 4x, and one 10 MB document
-    rss = {}
+    rss: dict = {}
+    anon: dict = {}
     for scale in (1, 4):
         c = build_corpus(args, scale)
         with tempfile.TemporaryDirectory(prefix="mixkit-bench-mem-") as tmp:
@@ -539,11 +556,14 @@ def main() -> None:
             _, rss[scale], _ = run_measured(
                 [sys.executable, "-c", MIXKIT_RUNNER, str(Path(tmp) / "mk"), "1", json.dumps(steps)]
             )
+            anon[scale] = LAST_ANON[0]
             rss[f"n{scale}"] = sum(len(v) for v in c["docs"].values())
-    per_doc = (rss[4] - rss[1]) / (rss["n4"] - rss["n1"])
+    dn = rss["n4"] - rss["n1"]
     print(
-        f"memory (1 worker): {rss['n1']} docs peak RSS {rss[1] / 2**20:.0f} MiB, {rss['n4']} docs (4x) "
-        f"{rss[4] / 2**20:.0f} MiB -> {per_doc:.0f} bytes/document marginal"
+        f"memory (1 worker): {rss['n1']} docs peak RSS {rss[1] / 2**20:.0f} MiB (anonymous {anon[1] / 2**20:.0f}),"
+        f" {rss['n4']} docs (4x) {rss[4] / 2**20:.0f} MiB (anonymous {anon[4] / 2**20:.0f}) -> marginal "
+        f"{(rss[4] - rss[1]) / dn:.0f} bytes/document RSS, {(anon[4] - anon[1]) / dn:.0f} bytes/document "
+        "anonymous (the rest is page cache of the memory-mapped on-disk state)"
     )
     big_rss = {}
     for size in (1_000, 10_000_000):
@@ -565,10 +585,11 @@ def main() -> None:
             _, big_rss[size], _ = run_measured(
                 [sys.executable, "-c", MIXKIT_RUNNER, str(Path(tmp) / "mk"), "1", json.dumps(steps)]
             )
+            big_rss[f"anon{size}"] = LAST_ANON[0]
     print(
-        f"one 10 MB document: peak RSS {big_rss[10_000_000] / 2**20:.0f} MiB "
-        f"(a 1 KB document: {big_rss[1_000] / 2**20:.0f} MiB; difference "
-        f"{(big_rss[10_000_000] - big_rss[1_000]) / 2**20:.0f} MiB)"
+        f"one 10 MB document: peak RSS {big_rss[10_000_000] / 2**20:.0f} MiB, anonymous "
+        f"{big_rss['anon10000000'] / 2**20:.0f} MiB (a 1 KB document: {big_rss[1_000] / 2**20:.0f} MiB, anonymous "
+        f"{big_rss['anon1000'] / 2**20:.0f}; difference {(big_rss[10_000_000] - big_rss[1_000]) / 2**20:.0f} MiB)"
     )
     if dt_wall:
         print(f"wall-time ratio datatrove/mixkit: {dt_wall / mk_wall:.2f}")
