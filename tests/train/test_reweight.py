@@ -10,7 +10,7 @@ from train_helpers import read_metrics
 
 from mixkit.pipeline.layout import Workdir
 from mixkit.train.loop import run_train
-from mixkit.train.reweight import DoReMi, PplTrend, ReweightError, build_reweighter
+from mixkit.train.reweight import DoReMi, PplTrend, ReweightError, build_reweighter, read_reference_losses
 
 
 def test_ppl_trend_raises_slowest_channel_bounded():
@@ -101,3 +101,34 @@ def test_ppl_trend_raises_the_slowest_channel_in_the_loop(make_recipe, make_stre
     train = read_metrics(metrics)
     share = train[-1]["window_tokens"]["noise"] / sum(train[-1]["window_tokens"].values())
     assert share > 1 / 3
+
+
+def test_doremi_in_the_loop_reads_a_reference_run(make_recipe, make_stream):
+    """A reference run's metrics.jsonl drives doremi in a second run; the channel with the largest excess loss
+    over the reference gains weight, and every update is logged."""
+    ref = make_recipe("ref", max_steps=12, lr=1e-2, log_every=2)
+    run_train(ref, stream=make_stream())
+    recipe = make_recipe(
+        "doremi",
+        max_steps=8,
+        lr=1e-2,
+        log_every=2,
+        reweight={
+            "method": "doremi",
+            "every": 4,
+            "reference": "ref/train/metrics.jsonl",
+            "eta": 1.0,
+            "smoothing": 0.01,
+        },
+    )
+    stream = make_stream()
+    run_train(recipe, stream=stream)
+    rw = read_metrics(Workdir.of(recipe).train / "metrics.jsonl", "reweight")
+    assert [r["step"] for r in rw] == [4]
+    ref_loss = read_reference_losses(Workdir.of(ref).train / "metrics.jsonl", window=5)
+    excess = {c: rw[0]["window_loss"][c] - ref_loss[c] for c in stream.channels}
+    top = max(excess, key=excess.get)
+    assert excess[top] > 0
+    assert rw[0]["weights"][top] > rw[0]["previous_weights"][top]
+    assert math.isclose(sum(rw[0]["weights"].values()), 1.0)
+    _check_no_repeat_no_skip(stream, 8 * 4)
