@@ -272,6 +272,12 @@ def build_workdir(root: Path) -> dict[str, Any]:
             }
             fh.write(json.dumps(rec) + "\n")
 
+    # what `mixkit run` records per finished stage
+    _write_json(
+        wd / "markers" / "stages" / "curate.json",
+        {"stage": "curate", "fingerprint": "abc123", "seconds": 1.5},
+    )
+
     # the mix plan, made by the real planner from the packed token counts below
     from mixkit.mix.config import MixConfig
     from mixkit.mix.planner import build_plan

@@ -40,6 +40,7 @@ class Collected:
     tokens: dict[str, Any] | None = None
     training: dict[str, Any] | None = None
     manifest: dict[str, Any] | None = None
+    stages: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -74,6 +75,32 @@ def _ordered(names: list[str], preferred: list[str]) -> list[str]:
     """``names`` in the recipe's order first (``preferred``), then the rest in their given order."""
     first = [n for n in dict.fromkeys(preferred) if n in names]
     return first + [n for n in names if n not in first]
+
+
+# --------------------------------------------------------------------------------------------- stages
+def collect_stages(wd: Workdir, problems: list[str]) -> list[dict[str, Any]]:
+    """Which stages left outputs, and the time and fingerprint ``mixkit run`` recorded for each
+    (``markers/stages/<stage>.json``)."""
+    outputs = {
+        "curate": any(wd.stats("curate").glob("*.json")) if wd.stats("curate").is_dir() else False,
+        "dedup": any(wd.stats("dedup").glob("*.json")) if wd.stats("dedup").is_dir() else False,
+        "pack": (wd.tokens / "stats.json").is_file(),
+        "mix": wd.plan.is_file(),
+        "train": (wd.train / "metrics.jsonl").is_file(),
+    }
+    rows = []
+    for stage, present in outputs.items():
+        marker = read_json(wd.markers("stages") / f"{stage}.json", problems)
+        marker = marker if isinstance(marker, dict) else {}
+        rows.append(
+            {
+                "stage": stage,
+                "outputs": present,
+                "seconds": marker.get("seconds"),
+                "fingerprint": marker.get("fingerprint"),
+            }
+        )
+    return rows
 
 
 # --------------------------------------------------------------------------------------------- curation funnel

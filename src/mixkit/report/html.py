@@ -21,6 +21,7 @@ from mixkit.report.collect import (
     collect_curation,
     collect_dedup,
     collect_mix,
+    collect_stages,
     collect_tokens,
     collect_training,
     read_json,
@@ -166,9 +167,30 @@ def _summary(c: Collected) -> str:
             "quarantined": sum(x["quarantined"] for x in chans),
         }
         led["dropped"] = led["input"] - led["kept"] - led["quarantined"]
+    stage_rows = [
+        [
+            st["stage"],
+            Raw(
+                '<span class="ok">outputs present</span>'
+                if st["outputs"]
+                else '<span class="meta">not run</span>'
+            ),
+            f"{st['seconds']:,.1f} s" if isinstance(st["seconds"], int | float) else "",
+            Raw(f"<code>{esc(st['fingerprint'])}</code>") if st["fingerprint"] else "",
+        ]
+        for st in c.stages
+    ]
+    stage_table = (
+        "<h3>Stages</h3>" + table(["stage", "status", "last run took", "fingerprint"], stage_rows, {2})
+        if stage_rows
+        else ""
+    )
     if not led:
-        return not_run(
-            "no ledger.json and no curate stats in the workdir (run `mixkit curate` or `mixkit run`)."
+        return (
+            not_run(
+                "no ledger.json and no curate stats in the workdir (run `mixkit curate` or `mixkit run`)."
+            )
+            + stage_table
         )
     cards = []
     for key in ("input", "kept", "dropped", "quarantined"):
@@ -178,12 +200,11 @@ def _summary(c: Collected) -> str:
         ok = bool(led.get("balanced"))
         mark = '<span class="ok">balanced</span>' if ok else '<span class="bad">NOT balanced</span>'
         cards.append(f'<div class="card"><div class="k">ledger</div><div class="v">{mark}</div></div>')
-    stages = led.get("stages")
-    extra = f"<p>Stages with results: {esc(', '.join(stages))}.</p>" if stages else ""
+    extra = ""
     problems = led.get("problems") or []
     if problems:
         extra += "<ul>" + "".join(f'<li class="bad">{esc(p)}</li>' for p in problems) + "</ul>"
-    return f'<div class="cards">{"".join(cards)}</div>{extra}'
+    return f'<div class="cards">{"".join(cards)}</div>{extra}{stage_table}'
 
 
 def _curation(c: Collected, figs: Figures) -> str:
@@ -653,6 +674,7 @@ def collect(recipe, cfg: ReportConfig | None = None) -> Collected:
     c.mix = collect_mix(wd, c.problems)
     c.tokens = collect_tokens(wd, c.problems)
     c.training = collect_training(wd.train / "metrics.jsonl", c.problems)
+    c.stages = collect_stages(wd, c.problems)
     c.manifest = build_manifest(recipe, cfg.full_hash_limit, cfg.max_listed_files)
     return c
 
