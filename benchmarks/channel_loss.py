@@ -176,6 +176,10 @@ def main() -> None:
         f"loss path alone: plain {statistics.median(lp) * 1e3:.3f} ms, channel {statistics.median(lc) * 1e3:.3f} ms "
         f"-> extra {extra * 1e3:+.3f} ms = {extra / statistics.median(plain) * 100:+.3f}% of a plain step"
     )
+    print(
+        f"fastest block: plain {min(plain) * 1e3:.2f} ms, channel {min(channel) * 1e3:.2f} ms "
+        f"-> ratio {min(channel) / min(plain):.4f} (least disturbed by other load)"
+    )
     q = statistics.quantiles(ratios, n=4)
     print(f"ratio channel/plain: median {statistics.median(ratios):.4f}  IQR [{q[0]:.4f}, {q[2]:.4f}]")
     print(f"channel loss overhead: {(statistics.median(ratios) - 1) * 100:+.2f}%")
