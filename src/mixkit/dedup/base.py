@@ -33,7 +33,7 @@ DROPPED_SCHEMA = pa.schema([(c, pa.string()) for c in [*COLUMNS, "step", "reason
 ROW_GROUP = (
     4096  # rows per Parquet row group of every file the dedup stage writes (fixed: byte-identical output)
 )
-READ_BATCH = 4096  # rows per batch read from input files
+READ_BATCH = 1024  # rows per batch read from input files (bounds the transient text held in memory)
 
 
 class DedupError(MixkitError):
