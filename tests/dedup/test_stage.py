@@ -171,3 +171,16 @@ def test_benchmark_file_change_invalidates_marker(tmp_path):
     )
     run_dedup(recipe)  # benchmark changed: rerun
     assert (tmp_path / "run/deduped/en/web-00000.parquet").exists()
+
+
+def test_empty_shard_keeps_its_output_file(tmp_path):
+    write_curated(tmp_path / "run", "en", "web", 0, [])
+    write_curated(tmp_path / "run", "en", "web", 1, _corpus(71, n=8))
+    write_curated(tmp_path / "run", "en", "web", 2, [])
+    st = run_dedup(make_recipe(tmp_path, STEPS))["en"]
+    import pyarrow.parquet as pq
+
+    names = sorted(p.name for p in (tmp_path / "run/deduped/en").glob("*.parquet"))
+    assert names == ["web-00000.parquet", "web-00001.parquet", "web-00002.parquet"]
+    assert pq.read_table(tmp_path / "run/deduped/en/web-00000.parquet").num_rows == 0
+    assert st["input"] == 12

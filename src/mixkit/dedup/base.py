@@ -180,27 +180,39 @@ def apply_decisions(
 ) -> None:
     """Stream every input file once, ask ``decide(table, first_row)`` for (keep mask, drop reason per row or
     None, possibly rewritten table), write kept rows to the matching output file and dropped rows to the sink."""
-    writers: dict[int, RowWriter] = {}
+    # one open writer at a time: a finished file is closed before the next starts (bounded buffers)
+    current: tuple[int, RowWriter] | None = None
+    done: set[int] = set()
     try:
-        for fi, _ in enumerate(files_in):
-            writers[fi] = RowWriter(files_out[fi])
         for fi, start, t in iter_batches(files_in):
+            if current is None or current[0] != fi:
+                if current is not None:
+                    current[1].close()
+                    done.add(current[0])
+                for skipped in range(current[0] + 1 if current else 0, fi):  # files without rows
+                    RowWriter(files_out[skipped]).close()
+                    done.add(skipped)
+                current = (fi, RowWriter(files_out[fi]))
             keep, reasons, t2 = decide(t, start)
             stats.docs_in += t.num_rows
             kept = int(keep.sum())
             stats.docs_out += kept
-            writers[fi].write(t2.filter(pa.array(keep)))
+            current[1].write(t2.filter(pa.array(keep)))
             if kept < t.num_rows:
                 drop_idx = np.flatnonzero(~keep)
                 why = [(reasons[i] if reasons else None) or step for i in drop_idx]
                 for r in why:
                     stats.dropped[r] += 1
                 ctx.dropped.add(t2.take(pa.array(drop_idx)), step, why)
-        for w in writers.values():
-            w.close()
+        if current is not None:
+            current[1].close()
+            done.add(current[0])
+        for fi in range(len(files_in)):
+            if fi not in done:  # trailing files without rows still get an (empty) output file
+                RowWriter(files_out[fi]).close()
     except BaseException:
-        for w in writers.values():
-            w.abort()
+        if current is not None and current[0] not in done:
+            current[1].abort()
         raise
 
 
