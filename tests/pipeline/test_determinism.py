@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import tree_digest
+from helpers import tree_digest
 from mixkit.pipeline.curate_stage import build_tasks, run_curate
 from mixkit.recipe import load_recipe
 

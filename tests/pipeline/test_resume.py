@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import tree_digest
+from helpers import tree_digest
 
 
 def _write_corpus(folder):

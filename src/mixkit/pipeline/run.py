@@ -144,16 +144,13 @@ def run_recipe(path: str | Path, workers: int | None = None, force: bool = False
             write_json(marker, {"stage": stage, "fingerprint": fp, "seconds": round(seconds, 3)})
             outcome[stage] = f"done in {seconds:.1f}s"
         upstream = fp
-    if recipe.report.enabled:
-        try:
-            report = _call("mixkit.report.html:write_report", recipe)
-        except ModuleNotFoundError as exc:  # the report module is optional until installed
-            log.warning("report not written: %s", exc)
-        else:
-            outcome["report"] = str(report)
-            console.print(f"report: {report}")
-    if "curate" in outcome and outcome["curate"] == "skipped":
+    if outcome.get("curate") == "skipped" or "dedup" in outcome:
+        # the ledger spans curate and dedup: rebuild it from every stage's stats and show the final funnel
         from mixkit.pipeline.ledger import build_ledger
 
-        build_ledger(recipe, write=False)
+        build_ledger(recipe, write=True, show=True)
+    if recipe.report.enabled:
+        report = _call("mixkit.report.html:write_report", recipe)
+        outcome["report"] = str(report)
+        console.print(f"report: {report}")
     return outcome
