@@ -13,7 +13,9 @@ log = logging.getLogger("mixkit.train")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("recipe", help="path to the recipe YAML (needs a train: section; mix and pack must have run)")
+    p.add_argument(
+        "recipe", help="path to the recipe YAML (needs a train: section; mix and pack must have run)"
+    )
     p.add_argument("--resume", action="store_true", help="continue exactly from the newest checkpoint")
 
 
@@ -26,6 +28,11 @@ def main(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, check_inputs=False)
     add_file_log(Workdir.of(recipe).root, "train")
     out = run_train(recipe, resume=args.resume)
-    log.info("train %s at step %d; metrics: %s; checkpoint: %s", out["status"], out["step"], out["metrics"],
-             out["checkpoint"])
+    log.info(
+        "train %s at step %d; metrics: %s; checkpoint: %s",
+        out["status"],
+        out["step"],
+        out["metrics"],
+        out["checkpoint"],
+    )
     return 0 if out["status"] == "completed" else 143

@@ -365,7 +365,8 @@ def run_train(
         resume: continue from the newest checkpoint in ``<workdir>/train/checkpoints`` (exactly: same batches,
             same lr, same RNG; metrics records after the checkpoint are rewritten).
         stream, val_stream: a ``TrainStream`` and held-out stream to use instead of the recipe's token shards.
-        hooks: called after every optimizer step with ``{"step", "position", "loss"?}`` (tests, custom stops).
+        hooks: called after every optimizer step (after logging and evaluation, before the checkpoint) with
+            ``{"step", "position"}``; for tests and custom stops.
 
     Returns:
         ``{"status": "completed" | "interrupted", "step", "position", "metrics", "checkpoint", "final_model",
