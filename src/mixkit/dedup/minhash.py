@@ -210,7 +210,7 @@ class ShingleStore:
     """Shingles of many documents spilled to disk by signature tasks: files ``<start>.sh.npy`` (hashes) and
     ``<start>.off.npy`` (offsets), where ``start`` is the first document index of the task."""
 
-    def __init__(self, folder: Path, cache: int = 4096) -> None:
+    def __init__(self, folder: Path, cache: int = 1024) -> None:  # cache: shingle sets of 1024 documents
         self.folder = folder
         self.starts = np.array(
             sorted(int(p.name.split(".")[0]) for p in folder.glob("*.off.npy")), dtype=np.int64
