@@ -398,7 +398,9 @@ def _train(
     from accelerate.utils import set_seed
 
     # ---- setup
-    accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
+    # torchrun on a machine without GPUs: accelerate uses DDP over gloo only when told it runs on CPU.
+    cpu_ddp = not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1
+    accelerator = Accelerator(mixed_precision=cfg.mixed_precision, cpu=cpu_ddp)
     seed = recipe.seed if cfg.seed is None else cfg.seed
     set_seed(seed)
     channels = list(stream.channels)
