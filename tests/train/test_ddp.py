@@ -44,7 +44,7 @@ def test_two_processes_match_one(tmp_path, tokenizer_path):
             "--nproc_per_node",
             "2",
             "--master_port",
-            "29517",
+            port,
             str(script),
         ],
         capture_output=True,
