@@ -184,3 +184,17 @@ def test_empty_shard_keeps_its_output_file(tmp_path):
     assert names == ["web-00000.parquet", "web-00001.parquet", "web-00002.parquet"]
     assert pq.read_table(tmp_path / "run/deduped/en/web-00000.parquet").num_rows == 0
     assert st["input"] == 12
+
+
+def test_rerun_removes_stale_outputs(tmp_path):
+    write_curated(tmp_path / "run", "en", "web", 0, _corpus(81, n=8))
+    write_curated(tmp_path / "run", "zh", "web", 0, _corpus(82, n=8))
+    run_dedup(make_recipe(tmp_path, ["exact"]))
+    shutil.rmtree(tmp_path / "run/curated/zh")
+    (tmp_path / "run/curated/en/web-00000.parquet").rename(tmp_path / "run/curated/en/web-00009.parquet")
+    run_dedup(make_recipe(tmp_path, ["exact"]))
+    assert sorted(
+        p.relative_to(tmp_path / "run/deduped").as_posix()
+        for p in (tmp_path / "run/deduped").rglob("*.parquet")
+    ) == ["en/web-00009.parquet"]
+    assert sorted(p.name for p in (tmp_path / "run/stats/dedup").glob("*.json")) == ["en.json"]

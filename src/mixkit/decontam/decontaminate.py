@@ -84,7 +84,7 @@ class Decontaminate(GlobalPass):
         items_hit: dict[int, set[int]] = {b: set() for b in range(len(index.names))}
 
         def decide(t: pa.Table, start: int):
-            texts = t.column("text").to_pylist()
+            texts = [x or "" for x in t.column("text").to_pylist()]
             matches = index.match(texts)
             keep = np.ones(len(texts), dtype=bool)
             reasons: list[str | None] = [None] * len(texts)

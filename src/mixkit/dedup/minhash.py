@@ -311,7 +311,7 @@ def _signature_task(args: tuple) -> tuple[int, np.ndarray, np.ndarray]:
     """Worker: read one row group, return (first doc index, band keys [n, bands], xxh64 of ids)."""
     path, rg, start, params, bands, rows, store = args
     t = pq.ParquetFile(path).read_row_group(rg, columns=["id", "text"])
-    texts = t.column("text").to_pylist()
+    texts = [x or "" for x in t.column("text").to_pylist()]
     ids = t.column("id").to_pylist()
     sig, sh = signatures(texts, params.spec(), params.num_perm, params.seed, keep_shingles=store is not None)
     if store is not None:

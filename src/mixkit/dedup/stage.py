@@ -32,6 +32,22 @@ def _channel_files(wd: Workdir) -> dict[str, list[Path]]:
     return out
 
 
+def _remove_stale_outputs(wd: Workdir, files: dict[str, list[Path]]) -> None:
+    """Delete deduped shards (and stats) left by an earlier run whose input no longer exists, so later stages
+    never read documents that this run did not produce."""
+    if wd.deduped.exists():
+        for d in sorted(p for p in wd.deduped.iterdir() if p.is_dir()):
+            keep = {f.name for f in files.get(d.name, [])}
+            for f in sorted(d.glob("*.parquet")):
+                if f.name not in keep:
+                    f.unlink()
+            if d.name not in files:
+                shutil.rmtree(d, ignore_errors=True)
+    for f in sorted(wd.stats("dedup").glob("*.json")) if wd.stats("dedup").exists() else []:
+        if f.stem not in files:
+            f.unlink()
+
+
 def _pass_through(files_in: list[Path], files_out: list[Path]) -> StepStats:
     """Copy shards unchanged (a step restricted to other channels)."""
     stats = StepStats()
@@ -106,6 +122,7 @@ def run_dedup(recipe: Any, *, workers: int | None = None) -> dict:
         raise DedupError(
             "dedup.index_out must differ from dedup.index_in (the old index is read while writing)"
         )
+    _remove_stale_outputs(wd, files)
     results: dict[str, dict] = {}
     try:
         for channel, inputs in files.items():
