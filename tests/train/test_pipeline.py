@@ -89,18 +89,20 @@ def test_curate_pack_mix_train(tmp_path, tokenizer_path):
     rw = read_metrics(metrics, "reweight")
     assert rw, "ppl_trend should have changed the weights at least once"
 
-    # Against the plans: positions before each reweight are unchanged, and over the whole run every channel's
-    # sequences were read in order 0, 1, 2, ... exactly once (nothing repeated, nothing skipped).
-    base = Plan.load(Workdir.of(recipe).plan)
+    # Against the plans: replay the logged requests through the stream's own reweight (what the loop called).
+    # Positions before each reweight are unchanged, and over the whole run every channel's sequences were read
+    # in order 0, 1, 2, ... exactly once (nothing repeated, nothing skipped).
     from mixkit.pack.dataset import PackedStream
 
+    base = Plan.load(Workdir.of(recipe).plan)
     stream = PackedStream(recipe)
-    ckpt_state = stream.plan
     for r in rw:
-        before = ckpt_state.locate(np.arange(r["position"]))
-        ckpt_state = ckpt_state.reweight(r["position"], r["weights"], max_epochs=20)
-        after = ckpt_state.locate(np.arange(r["position"]))
+        before = stream.plan.locate(np.arange(r["position"]))
+        stream.reweight(r["requested"], r["position"])
+        after = stream.plan.locate(np.arange(r["position"]))
         assert all((a == b).all() for a, b in zip(before, after, strict=True))
+        assert stream.weights(r["position"]) == r["weights"]
+    ckpt_state = stream.plan
     ch, idx = ckpt_state.locate(np.arange(out["position"]))
     for c in range(len(base.channels)):
         got = idx[ch == c]

@@ -557,23 +557,28 @@ def _train(
             if new is not None:
                 try:
                     stream.reweight(new, state.position)
-                except MixkitError as exc:  # e.g. a channel would pass its epoch cap: keep the current plan
+                except MixkitError as exc:  # the plan refused the weights: keep the current plan
                     log.warning("reweight at step %d not applied: %s", state.step, exc)
                     new = None
             if new is not None:
+                # The plan may adjust the request (epoch caps, quantisation): log what it applies.
+                applied = _weights(stream, state.position)
                 metrics.write(
                     {
                         "kind": "reweight",
                         "step": state.step,
                         "position": state.position,
                         "method": cfg.reweight.method,
-                        "weights": new,
+                        "weights": applied,
+                        "requested": new,
                         "previous_weights": old,
                         "window_loss": per,
                     }
                 )
                 log.info(
-                    "reweight at step %d: %s", state.step, " ".join(f"{c}={w:.3f}" for c, w in new.items())
+                    "reweight at step %d: %s",
+                    state.step,
+                    " ".join(f"{c}={w:.3f}" for c, w in applied.items()),
                 )
         if (
             val_stream is not None
