@@ -43,7 +43,7 @@ from mixkit.dedup.base import (
     priority_order,
     update_meta,
 )
-from mixkit.dedup.shingles import U64, ShingleSpec, _tables, iter_ngrams, splitmix64
+from mixkit.dedup.shingles import U64, ShingleSpec, _class_table, _tables, iter_ngrams, splitmix64
 from mixkit.dedup.unionfind import UnionFind
 from mixkit.pipeline.step import StepStats
 from mixkit.utils import loads, write_json
@@ -54,6 +54,7 @@ EMPTY = np.uint32(0xFFFFFFFF)
 _ROW_MULT = splitmix64(np.arange(1, 257, dtype=np.uint64))  # per-row multipliers of a band key
 _ROW_MULT |= U64(1)
 _tables()  # build the code point tables at import: a preloading forkserver hands them to every worker
+_class_table()
 
 
 # ---------------------------------------------------------------------------------------------------------------

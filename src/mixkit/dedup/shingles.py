@@ -96,11 +96,19 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarra
     return lower, word, cjk, pw, ipw
 
 
+@lru_cache(maxsize=1)
+def _class_table() -> np.ndarray:
+    """uint8 per BMP code point: 0 other, 1 word, 2 CJK word."""
+    _, word, cjk, _, _ = _tables()
+    return word.astype(np.uint8) + cjk.astype(np.uint8)
+
+
 def _classify(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lowercased code points, is-word and is-CJK flags. Astral code points: CJK extensions are CJK words."""
     lower, word, cjk, _, _ = _tables()
     if len(cp) == 0 or cp.max() < 0x10000:
-        return lower[cp], word[cp], cjk[cp]
+        cls = _class_table()[cp]  # one gather for both flags
+        return lower[cp], cls > 0, cls > 1
     bmp = cp < 0x10000
     idx = np.where(bmp, cp, 0)
     low = np.where(bmp, lower[idx], cp)
@@ -213,8 +221,13 @@ def iter_tokens(texts: Sequence[str], spec: ShingleSpec) -> tuple[np.ndarray, It
                 nonempty = lens > 0
                 n_cjk = np.zeros(j - i, dtype=np.int64)
                 n_word = np.zeros(j - i, dtype=np.int64)
-                n_cjk[nonempty] = np.add.reduceat(cjk.view(np.uint8), piece_base[nonempty], dtype=np.int64)
-                n_word[nonempty] = np.add.reduceat(word.view(np.uint8), piece_base[nonempty], dtype=np.int64)
+                if cjk.any():  # without CJK every new document is in words mode: skip the counts
+                    n_cjk[nonempty] = np.add.reduceat(
+                        cjk.view(np.uint8), piece_base[nonempty], dtype=np.int64
+                    )
+                    n_word[nonempty] = np.add.reduceat(
+                        word.view(np.uint8), piece_base[nonempty], dtype=np.int64
+                    )
                 for k in np.flatnonzero(~first_piece_seen[owner[i:j]]):
                     d = owner[i + k]
                     if not first_piece_seen[d]:
@@ -236,7 +249,9 @@ def iter_tokens(texts: Sequence[str], spec: ShingleSpec) -> tuple[np.ndarray, It
             tok_end = np.flatnonzero(ends_flag) + 1
             # polynomial hash of each token via prefix sums: sum_p x[p] B^p over the token, times B^-start
             with np.errstate(over="ignore"):
-                x = np.where(word, low.astype(np.uint64) + U64(0x9E37), U64(0))
+                x = low.astype(np.uint64)
+                x += U64(0x9E37)
+                x *= word  # non-word code points contribute nothing
                 x *= pw[:n]
                 pref = np.empty(n + 1, dtype=np.uint64)
                 pref[0] = 0
@@ -303,7 +318,7 @@ def iter_ngrams(
             h, doc, st, en = ch.hashes, ch.doc, ch.starts, ch.ends
         total = len(h)
         if total:
-            n_tok = np.where(chars_mode[doc], nc, nw)
+            n_tok = np.where(chars_mode[doc], nc, nw) if nw != nc else np.int64(nw)
             new_doc = np.ones(total, dtype=bool)
             new_doc[1:] = doc[1:] != doc[:-1]
             seg_start = np.flatnonzero(new_doc)
