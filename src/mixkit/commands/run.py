@@ -18,5 +18,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from mixkit.pipeline.run import run_recipe
 
-    run_recipe(args.recipe, workers=args.workers, force=args.force)
-    return 0
+    outcome = run_recipe(args.recipe, workers=args.workers, force=args.force)
+    # 143 = terminated: a stage stopped early on SIGTERM and saved its state; rerunning resumes it
+    return 143 if "interrupted" in outcome.values() else 0

@@ -139,7 +139,11 @@ def run_recipe(path: str | Path, workers: int | None = None, force: bool = False
             kwargs: dict[str, Any] = {"workers": workers} if stage == "curate" and workers else {}
             if stage == "train":
                 kwargs["resume"] = _prepare_train_dir(wd, fp)
-            _call(target, recipe, **kwargs)
+            result = _call(target, recipe, **kwargs)
+            if isinstance(result, dict) and result.get("status") == "interrupted":
+                log.warning("%s: interrupted; run the same command again to resume", stage)
+                outcome[stage] = "interrupted"
+                return outcome
             seconds = time.perf_counter() - t0
             write_json(marker, {"stage": stage, "fingerprint": fp, "seconds": round(seconds, 3)})
             outcome[stage] = f"done in {seconds:.1f}s"
