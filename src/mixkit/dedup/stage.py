@@ -8,6 +8,7 @@ the fingerprint of the dedup config and of the input files: a rerun with the sam
 
 from __future__ import annotations
 
+import glob
 import logging
 import shutil
 import time
@@ -71,7 +72,8 @@ def stage_fingerprint(recipe: Any, files: dict[str, list[Path]]) -> str:
     for name, params in step_entries(recipe.dedup.steps):
         if name == "decontaminate":
             for pat in params.get("benchmarks", []):
-                side += [(str(p), p.stat().st_size) for p in sorted(recipe.base_dir.glob(pat)) if p.is_file()]
+                hits = sorted(Path(h) for h in glob.glob(str(recipe.resolve(pat)), recursive=True))
+                side += [(str(p), p.stat().st_size) for p in hits if p.is_file()]
     if recipe.dedup.index_in:
         root = recipe.resolve(recipe.dedup.index_in)
         side += [(str(p.relative_to(root)), p.stat().st_size) for p in sorted(root.rglob("*")) if p.is_file()]
