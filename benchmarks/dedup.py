@@ -265,9 +265,9 @@ def build_corpus(args: argparse.Namespace, scale: int = 1) -> dict:
         rng.shuffle(paras)
         base = make_docs(paras, int(mb * 1e6 / 1.35), *((150, 600) if zh else (80, 500)), rng, zh)
         vocab = (
-            list({c for d in base[:200] for c in d if c.isalnum()})
+            sorted({c for d in base[:200] for c in d if c.isalnum()})  # sorted: same corpus every run
             if zh
-            else list({w for d in base[:300] for w in d.split(" ") if w.isalpha()})
+            else sorted({w for d in base[:300] for w in d.split(" ") if w.isalpha()})
         )
         docs = [(f"{lang}-b{i}", t) for i, t in enumerate(base)]
         for r in range(1, scale):  # extra copies for the memory test: heavily edited, so no new clusters
