@@ -198,3 +198,18 @@ def test_rerun_removes_stale_outputs(tmp_path):
         for p in (tmp_path / "run/deduped").rglob("*.parquet")
     ) == ["en/web-00009.parquet"]
     assert sorted(p.name for p in (tmp_path / "run/stats/dedup").glob("*.json")) == ["en.json"]
+
+
+def test_validate_reports_bad_dedup_params(tmp_path):
+    from mixkit.recipe import validate_recipe
+
+    (tmp_path / "d.jsonl").write_text('{"text": "x"}\n')
+    (tmp_path / "r.yaml").write_text(
+        "name: t\nsources: [{name: s, path: d.jsonl, channel: en}]\n"
+        "dedup:\n  steps:\n    - minhash: {treshold: 0.8}\n    - exactt: {}\n    - lines: {min_docs: 1}\n"
+    )
+    _, issues = validate_recipe(tmp_path / "r.yaml")
+    text = "\n".join(issues)
+    assert "threshold" in text  # did-you-mean for the misspelt key
+    assert "exact" in text  # did-you-mean for the misspelt step
+    assert "min_docs" in text
