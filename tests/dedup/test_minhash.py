@@ -104,3 +104,15 @@ def test_params_validation():
         MinHash.Params(bands=4)
     with pytest.raises(ValueError, match="exceeds num_perm"):
         MinHash.Params(bands=20, rows=8, num_perm=128)
+
+
+def test_state_is_removed_after_the_pass(tmp_path):
+    write_curated(
+        tmp_path / "run",
+        "en",
+        "web",
+        0,
+        [{"id": str(i), "text": t} for i, t in enumerate(english_paragraphs(5))],
+    )
+    run_dedup(make_recipe(tmp_path, ["minhash"]))
+    assert not any((tmp_path / "run/dedup_state").rglob("*.npy"))

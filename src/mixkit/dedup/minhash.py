@@ -577,7 +577,10 @@ class MinHash(GlobalPass):
             self._write_index(index_out, ctx, keys, n, doc_of_pos, bands, rows, store, parts)
         stats.counters["signature_seconds_x1000"] = int(t_sig * 1000)
         stats.seconds = time.perf_counter() - t0
-        del keys
+        del keys, shingles
+        shutil.rmtree(
+            state, ignore_errors=True
+        )  # band keys and shingles are not needed once the pass is done
         return stats
 
     def _write_index(
