@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".cache" / "bench-html"
 
-WORKER = r'''
+WORKER = r"""
 import collections, json, pydoc, importlib, re, sys, time, warnings
 warnings.filterwarnings("ignore")
 names = sorted(m for m in sys.stdlib_module_names if not m.startswith("_") and m not in {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "lib2to3", "ensurepip"})
@@ -63,15 +63,17 @@ for name, fn in [("resiliparse", lambda h: extract_plain_text(HTMLTree.parse(h),
     p, r = score(outs)
     res[name] = {"pages": len(pages), "seconds": dt, "mb": size / 1e6, "precision": p, "recall": r}
 print(json.dumps(res))
-'''
+"""
 
 
 def ensure_venv() -> Path:
     py = VENV / "bin" / "python"
     if not py.exists():
         venv.create(VENV, with_pip=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "resiliparse", "trafilatura", "lxml_html_clean"],
-                       check=True)
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", "resiliparse", "trafilatura", "lxml_html_clean"],
+            check=True,
+        )
     return py
 
 
@@ -82,13 +84,20 @@ def main() -> None:
     import json
 
     py = ensure_venv()
-    out = subprocess.run([str(py), "-c", WORKER, str(args.modules)], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    out = subprocess.run(
+        [str(py), "-c", WORKER, str(args.modules)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     res = json.loads(out.stdout.strip().splitlines()[-1])
     for name, r in res.items():
-        print(f"{name:12s} {r['pages']} pages, {r['mb']:.1f} MB: {r['pages'] / r['seconds']:.0f} pages/s, "
-              f"{r['mb'] / r['seconds']:.2f} MB/s, word precision {r['precision']:.3f}, recall {r['recall']:.3f}")
-    ratio = (res["trafilatura"]["seconds"] / res["resiliparse"]["seconds"])
+        print(
+            f"{name:12s} {r['pages']} pages, {r['mb']:.1f} MB: {r['pages'] / r['seconds']:.0f} pages/s, "
+            f"{r['mb'] / r['seconds']:.2f} MB/s, word precision {r['precision']:.3f}, recall {r['recall']:.3f}"
+        )
+    ratio = res["trafilatura"]["seconds"] / res["resiliparse"]["seconds"]
     print(f"speed ratio resiliparse/trafilatura: {ratio:.1f}x")
     sys.stdout.flush()
 

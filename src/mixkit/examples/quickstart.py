@@ -196,12 +196,21 @@ def build_quickstart(out: str | Path, code_bytes: int = 9_000_000, force: bool =
         "domain": _write_jsonl_gz(out / "data" / "domain" / "pydoc_topics.jsonl.gz", domain),
         "zh": _write_jsonl_gz(out / "data" / "zh" / "idioms.jsonl.gz", zh),
     }
-    bench = [{"id": f"clean-{i}", "question": q, "choices": c, "answer": a} for i, (q, c, a) in enumerate(_CLEAN_ITEMS)]
+    bench = [
+        {"id": f"clean-{i}", "question": q, "choices": c, "answer": a}
+        for i, (q, c, a) in enumerate(_CLEAN_ITEMS)
+    ]
     # Contaminated items: a question quoting a passage of the domain channel (as a leaked benchmark would).
     for i, rec in enumerate(domain[5:40:7]):
         words = rec["text"].split()
-        bench.append({"id": f"leaked-{i}", "question": " ".join(words[20:60]) + " What does this describe?",
-                      "choices": ["a statement", "an expression", "a module", "a type"], "answer": "A"})
+        bench.append(
+            {
+                "id": f"leaked-{i}",
+                "question": " ".join(words[20:60]) + " What does this describe?",
+                "choices": ["a statement", "an expression", "a module", "a type"],
+                "answer": "A",
+            }
+        )
     (out / "bench").mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "bench" / "python_quiz.jsonl") as tmp:
         tmp.write_bytes(b"".join(dumps(item) + b"\n" for item in bench))

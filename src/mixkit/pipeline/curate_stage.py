@@ -218,7 +218,7 @@ def _drain_dropped(ctx: ShardContext, writer: ParquetDocWriter | None) -> None:
 PATH_PARAMS = ("model", "words_file", "domains_file")
 
 
-def _resolve_paths(recipe, params: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001 - Recipe
+def _resolve_paths(recipe, params: dict[str, Any]) -> dict[str, Any]:
     out = dict(params)
     for key in PATH_PARAMS:
         if isinstance(out.get(key), str):
