@@ -4,8 +4,8 @@ datatrove 0.10.1's Gopher repetition filter spent 35 s on 200 KB of pure punctua
 (quadratic affix loops and Python n-gram lists); mixkit's statistics are linear or n·log n. Documents:
 
 - 200 KB of punctuation as one whitespace-free run, and as space-separated symbols
-- 5 MB of English prose (Python's documentation topics, repeated)
-- 5 MB on one line (no newlines), 5 MB of one repeated word, 5 MB of unique random tokens
+- 10 MB (the default size limit; --mb) of English prose (Python's documentation topics, repeated)
+- the same size on one line (no newlines), of one repeated word, of unique random tokens
 - 1 MB of Chinese without punctuation, 1 MB mixing code and PII-like strings
 
 Usage: python benchmarks/curate_pathological.py [--steps gopher_repetition,c4]
@@ -36,23 +36,24 @@ STEPS = {
 }
 
 
-def documents() -> dict[str, str]:
+def documents(big_mb: float = 10.0) -> dict[str, str]:
     from pydoc_data.topics import topics
 
     rng = random.Random(0)
     prose = "\n\n".join(topics[k] for k in sorted(topics))
-    five_mb = 5_000_000
+    five_mb = int(big_mb * 1_000_000)  # the large documents: by default the size limit (max_record_bytes)
+    mb = f"{big_mb:g}MB"
     punct = "!?.,;:-()[]{}'\"#*&%$@^~`|\\/<>=+_"
     docs = {
         "punct_200KB_one_run": "".join(rng.choice(punct) for _ in range(200_000)),
         "punct_200KB_spaced": " ".join(rng.choice(punct) * rng.randint(1, 3) for _ in range(80_000))[
             :200_000
         ],
-        "prose_5MB": (prose * (five_mb // len(prose) + 1))[:five_mb],
-        "one_line_5MB": (prose.replace("\n", " ") * (five_mb // len(prose) + 1))[:five_mb],
-        "same_word_5MB": "spam " * (five_mb // 5),
-        "unique_tokens_5MB": " ".join(
-            "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 9))) for _ in range(800_000)
+        f"prose_{mb}": (prose * (five_mb // len(prose) + 1))[:five_mb],
+        f"one_line_{mb}": (prose.replace("\n", " ") * (five_mb // len(prose) + 1))[:five_mb],
+        f"same_word_{mb}": "spam " * (five_mb // 5),
+        f"unique_tokens_{mb}": " ".join(
+            "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 9))) for _ in range(five_mb // 6 + 1)
         )[:five_mb],
         "chinese_no_punct_1MB": "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(1_000_000)),
         "code_and_pii_1MB": (
@@ -66,9 +67,12 @@ def documents() -> dict[str, str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", default=",".join(STEPS), help="comma-separated step names")
+    ap.add_argument(
+        "--mb", type=float, default=10.0, help="size of the large documents (default: the 10 MB limit)"
+    )
     args = ap.parse_args()
     names = [s for s in args.steps.split(",") if s]
-    docs = documents()
+    docs = documents(args.mb)
     steps = {}
     for name in names:
         steps[name] = build_step("step", name, STEPS.get(name, {}))
