@@ -114,3 +114,16 @@ def test_unknown_extension_says_how_to_fix(tmp_path):
 
     with pytest.raises(MixkitError, match="set `format:`"):
         plan_shards(SourceConfig(name="c", path="x.csv", channel="en"), tmp_path, 1000)
+
+
+def test_multi_frame_zst_reads_every_frame(tmp_path):
+    # pzstd and `cat a.zst b.zst` make files of several frames; small frames end inside one read chunk
+    frames = [
+        zstandard.ZstdCompressor().compress(
+            b"".join(json.dumps({"text": f"frame {f} doc {i}"}).encode() + b"\n" for i in range(3))
+        )
+        for f in range(4)
+    ]
+    (tmp_path / "multi.jsonl.zst").write_bytes(b"".join(frames))
+    _, items = _read_all(SourceConfig(name="z", path="*.zst", channel="en"), tmp_path)
+    assert [d.text for d in items] == [f"frame {f} doc {i}" for f in range(4) for i in range(3)]

@@ -1,7 +1,7 @@
 """Readers: turn one shard into Documents, and every record that cannot become one into a Quarantined entry.
 
 Nothing is lost: each physical record ends as exactly one Document or one Quarantined, and a bad record never
-stops the shard. A broken compressed stream yields the records before the break, then one Quarantined for the
+stops the shard (blank lines of a JSONL file are not records: they are skipped). A broken compressed stream yields the records before the break, then one Quarantined for the
 break itself.
 """
 
@@ -162,16 +162,20 @@ class _ZstdRaw(io.RawIOBase):
 
     def readinto(self, buf) -> int:
         while not self._pending and not self._done:
+            if self._dobj.eof and self._dobj.unused_data:
+                # a frame ended inside the last chunk: the next frame(s) are already in hand
+                chunk = self._dobj.unused_data
+                self._dobj = self._zstd.ZstdDecompressor().decompressobj()
+                self._pending = self._dobj.decompress(chunk)
+                continue
             chunk = self._fh.read(1 << 20)
             if not chunk:
                 if not self._dobj.eof:
                     raise EOFError("zstd stream ends inside a frame (truncated file)")
                 self._done = True
                 break
-            if self._dobj.eof:  # a new frame after a finished one
-                unused = self._dobj.unused_data
+            if self._dobj.eof:  # the next frame starts with this chunk
                 self._dobj = self._zstd.ZstdDecompressor().decompressobj()
-                chunk = unused + chunk
             self._pending = self._dobj.decompress(chunk)
         n = min(len(buf), len(self._pending))
         buf[:n] = self._pending[:n]

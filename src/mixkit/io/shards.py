@@ -176,7 +176,7 @@ def _hf_shards(source, base: Path) -> list[Shard]:
         arrow_files = [
             p
             for p in arrow_files
-            if f"{os.sep}{source.split}{os.sep}" in p or source.split in Path(p).parent.name
+            if f"{os.sep}{source.split}{os.sep}" in p or source.split == Path(p).parent.name
         ]
     if not arrow_files:
         raise MixkitError(
