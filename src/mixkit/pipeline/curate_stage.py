@@ -37,7 +37,7 @@ class ShardTask:
 
     shard: Shard
     options: ReadOptions
-    steps: tuple[tuple[str, str], ...]  # (name, params as sorted JSON)
+    steps: tuple[tuple[str, str, str], ...]  # (name, params as sorted JSON, signature of the files it reads)
     workdir: str
     seed: int
     write_dropped: bool
@@ -51,9 +51,10 @@ _SHARD_DELAY = float(os.environ.get("MIXKIT_SHARD_DELAY", "0") or 0)
 _STEPS: dict[tuple[tuple[str, str], ...], list[Step]] = {}
 
 
-def _steps_for(spec: tuple[tuple[str, str], ...]) -> list[Step]:
+def _steps_for(spec: tuple[tuple[str, str, str], ...]) -> list[Step]:
+    # keyed on the files' signatures too: a retrained model at the same path is loaded again
     if spec not in _STEPS:
-        _STEPS[spec] = [build_step("step", name, orjson.loads(params)) for name, params in spec]
+        _STEPS[spec] = [build_step("step", name, orjson.loads(params)) for name, params, _sig in spec]
     return _STEPS[spec]
 
 
@@ -218,12 +219,20 @@ def _drain_dropped(ctx: ShardContext, writer: ParquetDocWriter | None) -> None:
 PATH_PARAMS = ("model", "words_file", "domains_file")
 
 
-def _resolve_paths(recipe, params: dict[str, Any]) -> dict[str, Any]:
+def _resolve_paths(recipe, params: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Resolve the file parameters of a step against the recipe folder; also return a signature (path, size,
+    mtime of every file they name) so a changed model or word list invalidates finished shards."""
     out = dict(params)
+    sigs = []
     for key in PATH_PARAMS:
         if isinstance(out.get(key), str):
-            out[key] = str(recipe.resolve(out[key]))
-    return out
+            path = recipe.resolve(out[key])
+            out[key] = str(path)
+            files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+            for f in files:
+                st = f.stat() if f.exists() else None
+                sigs.append([str(f), st.st_size if st else None, st.st_mtime_ns if st else None])
+    return out, dumps(sigs).decode()
 
 
 def build_tasks(recipe) -> list[ShardTask]:
@@ -231,10 +240,8 @@ def build_tasks(recipe) -> list[ShardTask]:
     from mixkit.recipe.checks import step_entries
 
     wd = Workdir.of(recipe)
-    spec = tuple(
-        (name, dumps(_resolve_paths(recipe, params)).decode())
-        for name, params in step_entries(recipe.curate.steps)
-    )
+    resolved = [(name, *_resolve_paths(recipe, params)) for name, params in step_entries(recipe.curate.steps)]
+    spec = tuple((name, dumps(params).decode(), sig) for name, params, sig in resolved)
     tasks: list[ShardTask] = []
     for source in recipe.sources:
         opts = options_for(source, recipe.curate, recipe.base_dir)
