@@ -69,9 +69,10 @@ def test_deterministic_across_workers(tmp_path, monkeypatch):
         for shard in range(3):
             write_curated(root / "run", "en", "web", shard, _corpus(shard + 10, n=40))
         st = run_dedup(make_recipe(root, STEPS), workers=w)
-        assert st["en"]["steps"]["minhash"]["counters"]["workers"] == w
-        outs.append(_outputs(root / "run/deduped") | _outputs(root / "run/dropped"))
-    assert outs[0] == outs[1] and outs[0]
+        assert st["en"]["steps"]["minhash"]["counters"]["_workers"] == w
+        counts = (st["en"]["input"], st["en"]["kept"], st["en"]["dropped"])
+        outs.append((_outputs(root / "run/deduped") | _outputs(root / "run/dropped"), counts))
+    assert outs[0] == outs[1] and outs[0][0]
 
 
 def test_incremental_matches_joint_run(tmp_path):

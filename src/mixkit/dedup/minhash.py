@@ -459,7 +459,7 @@ class MinHash(GlobalPass):
         tasks = [(f, rg, s, p, bands, rows, str(store) if store else None) for f, rg, s in _tasks(files_in)]
         text_bytes = sum(f.stat().st_size for f in files_in) * 3  # Parquet+zstd holds text at ~1/3 (estimate)
         workers = max(1, min(ctx.workers, text_bytes // MIN_BYTES_PER_WORKER))
-        stats.counters["workers"] = workers
+        stats.counters["_workers"] = workers  # "_": execution detail, kept out of the ledger
         for start, k, ih in pool_map(_signature_task, tasks, workers):
             keys[:, start : start + len(k)] = k.T
             idh[start : start + len(ih)] = ih

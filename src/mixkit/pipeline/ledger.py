@@ -53,7 +53,9 @@ def build_ledger(recipe, write: bool = True, show: bool = True) -> dict[str, Any
             agg["docs_in"] += st.get("docs_in", 0)
             agg["docs_out"] += st.get("docs_out", 0)
             agg["dropped"].update(st.get("dropped", {}))
-            counters[key].update(st.get("counters", {}))
+            # counters starting with "_" describe the execution (e.g. workers used), not the data: they stay in
+            # stats/ so that the ledger is identical whatever the worker count
+            counters[key].update({k: v for k, v in st.get("counters", {}).items() if not k.startswith("_")})
 
     for st in curate:
         ch = st["channel"]
