@@ -18,6 +18,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from mixkit.pipeline.run import run_recipe
 
+    from mixkit.logs import console
+
     outcome = run_recipe(args.recipe, workers=args.workers, force=args.force)
+    if "report" in outcome:
+        console.print(f"report: {outcome['report']}", soft_wrap=True)
     # 143 = terminated: a stage stopped early on SIGTERM and saved its state; rerunning resumes it
     return 143 if "interrupted" in outcome.values() else 0

@@ -88,25 +88,40 @@ class ParquetDocWriter:
             self._atomic.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
 
+class JsonlDocWriter:
+    """Streams documents as JSONL (id, text, channel, source, meta), renamed into place atomically on ``close``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._atomic = atomic_path(path)
+        self._fh = open(self._atomic.__enter__(), "wb")  # noqa: SIM115 - closed in close()/abort()
+        self.rows = 0
+
+    def write(self, doc: Document) -> None:
+        meta = {k: v for k, v in doc.meta.items() if not k.startswith("_")}
+        self._fh.write(
+            dumps(
+                {"id": doc.id, "text": doc.text, "channel": doc.channel, "source": doc.source, "meta": meta}
+            )
+        )
+        self._fh.write(b"\n")
+        self.rows += 1
+
+    def close(self) -> None:
+        self._fh.close()
+        self._atomic.__exit__(None, None, None)
+
+    def abort(self) -> None:
+        self._fh.close()
+        self._atomic.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+
 def write_jsonl(path: str | Path, docs: Iterable[Document]) -> int:
     """Write documents as JSONL (one object per line: id, text, channel, source, meta), atomically."""
-    n = 0
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        for doc in docs:
-            fh.write(
-                dumps(
-                    {
-                        "id": doc.id,
-                        "text": doc.text,
-                        "channel": doc.channel,
-                        "source": doc.source,
-                        "meta": {k: v for k, v in doc.meta.items() if not k.startswith("_")},
-                    }
-                )
-            )
-            fh.write(b"\n")
-            n += 1
-    return n
+    writer = JsonlDocWriter(path)
+    for doc in docs:
+        writer.write(doc)
+    writer.close()
+    return writer.rows
 
 
 def read_docs(path: str | Path, batch_size: int = 1024) -> Iterable[Document]:

@@ -21,7 +21,7 @@ import orjson
 from mixkit import __version__
 from mixkit.io.readers import Quarantined, ReadOptions, options_for, read_shard
 from mixkit.io.shards import Shard, plan_shards
-from mixkit.io.writers import DROPPED_SCHEMA, ParquetDocWriter, write_jsonl
+from mixkit.io.writers import DROPPED_SCHEMA, JsonlDocWriter, ParquetDocWriter
 from mixkit.pipeline.executor import make_executor
 from mixkit.pipeline.layout import Workdir
 from mixkit.pipeline.step import ShardContext, Step, build_step
@@ -119,13 +119,13 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
     dropped_writer = (
         ParquetDocWriter(wd.dropped / f"{shard.id}.parquet", DROPPED_SCHEMA) if task.write_dropped else None
     )
-    kept_docs: list[Document] | None = [] if task.write_jsonl else None
+    jsonl_writer = JsonlDocWriter(out_path.with_suffix(".jsonl")) if task.write_jsonl else None
     t_start = time.perf_counter()
     try:
         for doc in stream:
             writer.write(doc)
-            if kept_docs is not None:
-                kept_docs.append(doc)
+            if jsonl_writer is not None:
+                jsonl_writer.write(doc)
             if ctx.dropped_docs:
                 _drain_dropped(ctx, dropped_writer)
         _drain_dropped(ctx, dropped_writer)
@@ -133,13 +133,15 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
         writer.abort()
         if dropped_writer:
             dropped_writer.abort()
+        if jsonl_writer:
+            jsonl_writer.abort()
         quarantine.abort()
         raise
     writer.close()
     if dropped_writer:
         dropped_writer.close()
-    if kept_docs is not None:
-        write_jsonl(out_path.with_suffix(".jsonl"), kept_docs)
+    if jsonl_writer is not None:
+        jsonl_writer.close()
     elapsed = time.perf_counter() - t_start
 
     quarantine.close()

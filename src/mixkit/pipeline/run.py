@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 
 from mixkit import __version__
-from mixkit.logs import add_file_log, console
+from mixkit.logs import add_file_log
 from mixkit.pipeline.layout import Workdir
-from mixkit.utils import fingerprint, write_json
+from mixkit.utils import atomic_open, fingerprint, write_json
 
 log = logging.getLogger("mixkit.run")
 
@@ -100,8 +100,8 @@ def _prepare_train_dir(wd: Workdir, fp: str) -> bool:
             n += 1
         wd.train.rename(aside)
         log.warning("train: settings or data changed; the previous run was moved to %s", aside)
-    started.parent.mkdir(parents=True, exist_ok=True)
-    started.write_text(fp)
+    with atomic_open(started) as fh:
+        fh.write(fp.encode())
     return False
 
 
@@ -136,7 +136,7 @@ def run_recipe(path: str | Path, workers: int | None = None, force: bool = False
         else:
             t0 = time.perf_counter()
             log.info("%s: running", stage)
-            kwargs: dict[str, Any] = {"workers": workers} if stage == "curate" and workers else {}
+            kwargs: dict[str, Any] = {"workers": workers} if stage in ("curate", "dedup") and workers else {}
             if stage == "train":
                 kwargs["resume"] = _prepare_train_dir(wd, fp)
             result = _call(target, recipe, **kwargs)
@@ -156,5 +156,5 @@ def run_recipe(path: str | Path, workers: int | None = None, force: bool = False
     if recipe.report.enabled:
         report = _call("mixkit.report.html:write_report", recipe)
         outcome["report"] = str(report)
-        console.print(f"report: {report}")
+        log.info("report written: %s", report)
     return outcome
