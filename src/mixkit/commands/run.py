@@ -16,9 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from mixkit.pipeline.run import run_recipe
-
     from mixkit.logs import console
+    from mixkit.pipeline.run import run_recipe
 
     outcome = run_recipe(args.recipe, workers=args.workers, force=args.force)
     if "report" in outcome:
