@@ -132,3 +132,16 @@ def test_doremi_in_the_loop_reads_a_reference_run(make_recipe, make_stream):
     assert rw[0]["weights"][top] > rw[0]["previous_weights"][top]
     assert math.isclose(sum(rw[0]["weights"].values()), 1.0)
     _check_no_repeat_no_skip(stream, 8 * 4)
+
+
+def test_floor_holds_after_rescaling_and_rejects_impossible_floors():
+    import pytest
+
+    from mixkit.errors import MixkitError
+    from mixkit.train.reweight import _floor
+
+    w = _floor({"a": 0.0, "b": 0.1, "c": 0.9}, 0.1)  # scaling c down must not push b under the floor
+    assert min(w.values()) >= 0.1 - 1e-12 and abs(sum(w.values()) - 1) < 1e-12
+    assert w["a"] == w["b"] == 0.1
+    with pytest.raises(MixkitError, match="min_weight"):
+        _floor({"a": 1.0, "b": 1.0, "c": 1.0}, 0.4)

@@ -31,16 +31,34 @@ def _normalise(w: dict[str, float]) -> dict[str, float]:
 
 def _floor(w: dict[str, float], min_weight: float) -> dict[str, float]:
     """Normalise, then raise every weight to at least ``min_weight`` (mass taken proportionally from the rest),
-    so no channel is starved: its loss must stay measurable for the next window."""
+    so no channel is starved: its loss must stay measurable for the next window.
+
+    Scaling the others down can push one of them under the floor too, so this repeats until no channel is newly
+    below it (at most one round per channel)."""
+    from mixkit.errors import MixkitError
+
     w = _normalise(w)
     if min_weight <= 0:
         return w
-    low = {c for c, v in w.items() if v < min_weight}
-    if not low:
-        return w
-    rest = sum(v for c, v in w.items() if c not in low)
-    budget = 1.0 - min_weight * len(low)
-    return {c: (min_weight if c in low else v * budget / rest) for c, v in w.items()}
+    if min_weight * len(w) > 1.0 + 1e-12:
+        raise MixkitError(
+            f"reweight min_weight={min_weight} x {len(w)} channels exceeds 1; lower train.reweight.min_weight "
+            f"to at most {1.0 / len(w):.4g}"
+        )
+    low: set[str] = set()
+    while True:
+        newly = {c for c, v in w.items() if c not in low and v < min_weight}
+        if not newly:
+            return w
+        low |= newly
+        rest = sum(v for c, v in w.items() if c not in low)
+        budget = 1.0 - min_weight * len(low)
+        # some channel is >= 1/n >= min_weight, so `others` is never empty
+        others = [c for c in w if c not in low]
+        if rest <= 0:  # the others are all at zero: they share the budget equally
+            w = {c: (min_weight if c in low else budget / len(others)) for c in w}
+        else:
+            w = {c: (min_weight if c in low else v * budget / rest) for c, v in w.items()}
 
 
 class Reweighter:
