@@ -71,6 +71,18 @@ def test_shipped_recipe_runs(recipe_path, quickstart_data, tmp_path):
     )
     assert len(ds) == sum(pq.ParquetFile(f).metadata.num_rows for f in files)
 
+    run = tmp_path / "run"
+    declared = yaml.safe_load(recipe.read_text(encoding="utf-8"))
+    if declared.get("mix"):
+        plan = orjson.loads((run / "plan.json").read_bytes())
+        assert plan and (run / "tokens" / "index.json").exists()
+    if declared.get("train"):
+        metrics = [orjson.loads(line) for line in (run / "train" / "metrics.jsonl").read_bytes().splitlines()]
+        train_rows = [m for m in metrics if m.get("kind", "train") == "train" and "channel_loss" in m]
+        assert train_rows and set(train_rows[-1]["channel_loss"]) <= set(ledger["by_channel"])
+        assert list((run / "train" / "tb").rglob("events.out.tfevents*"))
+    assert (run / "report.html").exists() and f"report: {run / 'report.html'}" in first.stdout + first.stderr
+
     second = subprocess.run(
         [sys.executable, "-m", "mixkit.cli", "run", str(recipe)],
         capture_output=True,
@@ -79,4 +91,6 @@ def test_shipped_recipe_runs(recipe_path, quickstart_data, tmp_path):
     )
     assert second.returncode == 0, second.stderr[-4000:]
     log = sorted((tmp_path / "run" / "logs").glob("run-*.log"))[-1].read_text()
-    assert "curate: up to date" in log
+    stages = [k for k in ("curate", "dedup", "pack", "mix", "train") if k == "curate" or declared.get(k)]
+    for stage in stages:
+        assert f"{stage}: up to date" in log, f"{stage} was not skipped on the second run"
