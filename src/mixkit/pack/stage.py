@@ -234,6 +234,11 @@ def run_pack(recipe: Any, force: bool = False) -> dict[str, Any]:
     wd = Workdir.of(recipe)
     spec = recipe.tokenizer
     local = recipe.resolve(spec)
+    if not local.exists() and local.parent != recipe.base_dir and local.parent.is_dir():
+        # "tok/mine" where tok/ is a local folder: a typo in a local path, not a hub id to download
+        raise MixkitError(
+            f"tokenizer: {local} not found (its folder {local.parent} exists); fix `tokenizer:` in the recipe"
+        )
     tok = load_tokenizer(local if local.exists() else spec, cfg.eos_token)
     tok_fp = _tokenizer_fingerprint(local) if local.exists() else str(spec)
     out = wd.tokens
