@@ -127,3 +127,19 @@ def test_multi_frame_zst_reads_every_frame(tmp_path):
     (tmp_path / "multi.jsonl.zst").write_bytes(b"".join(frames))
     _, items = _read_all(SourceConfig(name="z", path="*.zst", channel="en"), tmp_path)
     assert [d.text for d in items] == [f"frame {f} doc {i}" for f in range(4) for i in range(3)]
+
+
+def test_ids_of_files_outside_the_recipe_folder_do_not_depend_on_where_they_live(tmp_path):
+    from mixkit.io.readers import options_for
+    from mixkit.recipe.schema import CurateConfig
+
+    ids = []
+    for where in ("one", "two/deeper"):
+        data = tmp_path / where / "corpus"
+        data.mkdir(parents=True)
+        (data / "a.jsonl").write_text('{"text": "same record"}\n')
+        src = SourceConfig(name="web", path=str(data / "*.jsonl"), channel="en")
+        opts = options_for(src, CurateConfig(), tmp_path / "recipes")  # the recipe lives elsewhere
+        (shard,) = plan_shards(src, tmp_path / "recipes", 1 << 20)
+        ids += [d.id for d in read_shard(shard, opts)]
+    assert ids == ["web/a.jsonl:1", "web/a.jsonl:1"]

@@ -78,14 +78,36 @@ class ReadOptions:
     max_record_bytes: int = 10_000_000
     quarantine_raw_bytes: int = 1_000_000
     base: str = field(default=".")  # paths in ids and quarantine entries are shown relative to this folder
+    roots: tuple[
+        str, ...
+    ] = ()  # ... or, for files outside it, relative to the glob root they were found under
 
 
-def _display_path(path: str, base: str) -> str:
-    try:
-        rel = os.path.relpath(path, base)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
+def display_path(path: str, opts: ReadOptions) -> str:
+    """The path shown in ids and quarantine entries: relative to the recipe folder, or for a file outside it
+    relative to the fixed prefix of the glob that found it, so ids do not depend on where the data lives."""
+    for root in (opts.base, *opts.roots):
+        try:
+            rel = os.path.relpath(path, root)
+        except ValueError:
+            continue
+        if not rel.startswith(".."):
+            return rel
+    return path
+
+
+def glob_root(pattern: str) -> str:
+    """The fixed leading folder of a glob (``/data/web/*/x.jsonl`` -> ``/data/web``); for a plain path, its
+    parent folder."""
+    import glob
+
+    parts = Path(pattern).parts
+    fixed = []
+    for part in parts:
+        if glob.has_magic(part):
+            return str(Path(*fixed)) if fixed else "."
+        fixed.append(part)
+    return str(Path(pattern).parent)
 
 
 def _raw(data: bytes, opts: ReadOptions) -> tuple[str, str, bool]:
@@ -226,7 +248,7 @@ def _compressed_errors() -> tuple[type[BaseException], ...]:
 
 
 def _read_jsonl(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quarantined]:
-    shown = _display_path(shard.path, opts.base)
+    shown = display_path(shard.path, opts)
     compressed = shard.path.lower().endswith((".gz", ".zst"))
     line_no = shard.first_line
     try:
@@ -354,7 +376,7 @@ def _record_to_doc(
 def _read_parquet(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quarantined]:
     import pyarrow.parquet as pq
 
-    shown = _display_path(shard.path, opts.base)
+    shown = display_path(shard.path, opts)
     try:
         pf = pq.ParquetFile(shard.path)
         groups = list(range(shard.start, shard.end if shard.end >= 0 else pf.metadata.num_row_groups))
@@ -368,7 +390,7 @@ def _read_parquet(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quaran
 def _read_hf(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quarantined]:
     import pyarrow as pa
 
-    shown = _display_path(shard.path, opts.base)
+    shown = display_path(shard.path, opts)
     try:
         source = pa.memory_map(shard.path)
         try:
@@ -408,7 +430,7 @@ def _read_batches(
 
 
 def _read_whole_file(path: str, kind: str, opts: ReadOptions) -> Iterator[Document | Quarantined]:
-    shown = _display_path(path, opts.base)
+    shown = display_path(path, opts)
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
@@ -474,4 +496,5 @@ def options_for(source, curate, base: Path) -> ReadOptions:
         max_record_bytes=curate.max_record_bytes,
         quarantine_raw_bytes=curate.quarantine_raw_bytes,
         base=str(base),
+        roots=tuple(glob_root(p if os.path.isabs(p) else str(base / p)) for p in source.paths),
     )

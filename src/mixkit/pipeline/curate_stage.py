@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from mixkit import __version__
-from mixkit.io.readers import Quarantined, ReadOptions, options_for, read_shard
+from mixkit.io.readers import Quarantined, ReadOptions, display_path, options_for, read_shard
 from mixkit.io.shards import Shard, plan_shards
 from mixkit.io.writers import DROPPED_SCHEMA, JsonlDocWriter, ParquetDocWriter
 from mixkit.pipeline.executor import make_executor
@@ -163,9 +163,7 @@ def process_shard(task: ShardTask) -> dict[str, Any]:
         "shard": shard.id,
         "source": shard.source,
         "channel": task.options.channel,
-        "file": os.path.relpath(shard.path, task.options.base)
-        if not shard.path.startswith("..")
-        else shard.path,
+        "file": display_path(shard.path, task.options),
         "input": read_count[0] + quarantine.count,
         "kept": writer.rows,
         "quarantined": dict(sorted(q_reasons.items())),
