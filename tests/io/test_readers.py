@@ -143,3 +143,18 @@ def test_ids_of_files_outside_the_recipe_folder_do_not_depend_on_where_they_live
         (shard,) = plan_shards(src, tmp_path / "recipes", 1 << 20)
         ids += [d.id for d in read_shard(shard, opts)]
     assert ids == ["web/a.jsonl:1", "web/a.jsonl:1"]
+
+
+def test_parquet_broken_mid_file_counts_every_unread_row(tmp_path):
+    table = pa.table({"text": [f"row {i} " * 50 for i in range(400)]})
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=100, compression="none")
+    blob = bytearray((tmp_path / "t.parquet").read_bytes())
+    meta = pq.ParquetFile(tmp_path / "t.parquet").metadata
+    start = meta.row_group(2).column(0).data_page_offset  # wreck the third row group's data page
+    blob[start : start + 64] = b"\xff" * 64
+    (tmp_path / "t.parquet").write_bytes(bytes(blob))
+    _, items = _read_all(SourceConfig(name="p", path="t.parquet", channel="en"), tmp_path)
+    docs = [i for i in items if not isinstance(i, Quarantined)]
+    broken = [i for i in items if isinstance(i, Quarantined)]
+    assert len(broken) == 1 and broken[0].reason == "unreadable_file"
+    assert len(docs) + broken[0].records == 400

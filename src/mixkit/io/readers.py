@@ -50,9 +50,11 @@ class Quarantined:
     raw_truncated: bool = False
     detail: str = ""
     source: str = ""
+    records: int = 1  # input records this entry stands for (the unread rest of a Parquet file that breaks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "records": self.records,
             "reason": self.reason,
             "detail": self.detail,
             "source": self.source,
@@ -132,10 +134,13 @@ def _quarantine(
     opts: ReadOptions,
     detail: str = "",
     size: int | None = None,
+    records: int = 1,
 ) -> Quarantined:
     raw, enc, truncated = _raw(data, opts)
     size = len(data) if size is None else size
-    return Quarantined(reason, file, line, raw, enc, size, truncated or size > len(data), detail, opts.source)
+    return Quarantined(
+        reason, file, line, raw, enc, size, truncated or size > len(data), detail, opts.source, records
+    )
 
 
 def read_shard(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quarantined]:
@@ -381,10 +386,11 @@ def _read_parquet(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quaran
         pf = pq.ParquetFile(shard.path)
         groups = list(range(shard.start, shard.end if shard.end >= 0 else pf.metadata.num_row_groups))
         batches = pf.iter_batches(batch_size=1024, row_groups=groups) if groups else iter(())
+        expected = sum(pf.metadata.row_group(g).num_rows for g in groups)
     except Exception as exc:
         yield _quarantine(UNREADABLE_FILE, b"", shown, 0, opts, f"cannot read Parquet: {exc}")
         return
-    yield from _read_batches(batches, shard.first_line, shown, opts)
+    yield from _read_batches(batches, shard.first_line, shown, opts, expected)
 
 
 def _read_hf(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quarantined]:
@@ -407,8 +413,10 @@ def _read_hf(shard: Shard, opts: ReadOptions) -> Iterator[Document | Quarantined
 
 
 def _read_batches(
-    batches: Iterator[Any], first_row: int, shown: str, opts: ReadOptions
+    batches: Iterator[Any], first_row: int, shown: str, opts: ReadOptions, expected: int | None = None
 ) -> Iterator[Document | Quarantined]:
+    """Rows of Arrow batches as Documents. If reading breaks, one entry stands for every row not read (the
+    Parquet metadata says how many the shard holds), so the ledger still counts each input record."""
     row = first_row
     try:
         for batch in batches:
@@ -422,7 +430,8 @@ def _read_batches(
             shown,
             row,
             opts,
-            f"reading stopped at row {row}: {type(exc).__name__}: {exc}",
+            f"reading stopped at row {row}: {type(exc).__name__}: {exc}; the rows from here on were not read",
+            records=max(1, expected - (row - first_row)) if expected is not None else 1,
         )
 
 

@@ -193,8 +193,8 @@ class _QuarantineWriter:
             self._ctx = atomic_open(self.path)
             self._fh = self._ctx.__enter__()
         self._fh.write(dumps(item.to_dict()) + b"\n")
-        self.count += 1
-        self.reasons[item.reason] = self.reasons.get(item.reason, 0) + 1
+        self.count += item.records
+        self.reasons[item.reason] = self.reasons.get(item.reason, 0) + item.records
 
     def close(self) -> None:
         if self._ctx is not None:
