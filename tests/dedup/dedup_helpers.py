@@ -6,30 +6,19 @@ import random
 from pathlib import Path
 from pydoc_data.topics import topics
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
+from mixkit.io.writers import ParquetDocWriter
 from mixkit.recipe.schema import Recipe
-from mixkit.utils import dumps
-
-SCHEMA = pa.schema([(c, pa.string()) for c in ("id", "text", "channel", "source", "meta")])
+from mixkit.records import Document
 
 
 def write_curated(workdir: Path, channel: str, source: str, shard: int, docs: list[dict]) -> Path:
-    """Write docs (dicts with id, text and optional meta) as a curated shard of the lead's format."""
-    rows = [
-        {
-            "id": d["id"],
-            "text": d["text"],
-            "channel": channel,
-            "source": source,
-            "meta": dumps(d.get("meta", {})).decode(),
-        }
-        for d in docs
-    ]
+    """Write docs (dicts with id, text and optional meta) as a curated shard, with the writer curate uses
+    (small row groups, so passes that split work by row group get several)."""
     path = workdir / "curated" / channel / f"{source}-{shard:05d}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), path, row_group_size=50)
+    writer = ParquetDocWriter(path, rows_per_group=50)
+    for d in docs:
+        writer.write(Document(d["id"], d["text"], channel, source, d.get("meta", {})))
+    writer.close()
     return path
 
 

@@ -214,3 +214,51 @@ def test_validate_reports_bad_dedup_params(tmp_path):
     assert "threshold" in text  # did-you-mean for the misspelt key
     assert "exact" in text  # did-you-mean for the misspelt step
     assert "min_docs" in text
+
+
+def test_index_round_trip_and_incomplete_index_is_refused(tmp_path):
+    from mixkit.dedup.base import INDEX_DONE, DedupError
+    from mixkit.errors import MixkitError
+
+    a_docs, b_docs = _corpus(91, n=12), _corpus(92, n=12)
+    b_docs.append({"id": "b-copy", "text": a_docs[0]["text"]})
+    write_curated(tmp_path / "ra/run", "en", "a", 0, a_docs)
+    idx = tmp_path / "idx"
+    run_dedup(make_recipe(tmp_path / "ra", STEPS, sources=("a",), index_out=str(idx)))
+    for step in ("exact", "minhash", "lines"):
+        assert (idx / step / "en" / INDEX_DONE).is_file()
+    assert not [p for p in idx.rglob(".*")]  # no temporary folders left
+    # round trip: B's copy of an A document is dropped against the index
+    write_curated(tmp_path / "rb/run", "en", "b", 0, b_docs)
+    st = run_dedup(make_recipe(tmp_path / "rb", STEPS, sources=("b",), index_in=str(idx)))["en"]
+    assert st["dropped"]["exact"]["exact_duplicate"] >= 1
+    dropped = {r["id"] for r in pq.read_table(tmp_path / "rb/run/dropped/dedup-en.parquet").to_pylist()}
+    assert "b-copy" in dropped
+    # an index whose writer crashed (no completion marker) is refused, for every step, naming the folder
+    for step in ("exact", "minhash", "lines"):
+        marker = idx / step / "en" / INDEX_DONE
+        saved = marker.read_bytes()
+        marker.unlink()
+        shutil.rmtree(tmp_path / "rb/run/markers", ignore_errors=True)
+        with pytest.raises(DedupError, match=rf"{step}/en is incomplete"):
+            run_dedup(make_recipe(tmp_path / "rb", STEPS, sources=("b",), index_in=str(idx)))
+        marker.write_bytes(saved)
+    # an index_in folder holding no finished index at all
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MixkitError, match="holds no finished dedup index"):
+        run_dedup(make_recipe(tmp_path / "rb", STEPS, sources=("b",), index_in=str(tmp_path / "empty")))
+
+
+def test_index_out_rewrite_replaces_the_old_index(tmp_path):
+    from mixkit.dedup.base import INDEX_DONE
+
+    idx = tmp_path / "idx"
+    write_curated(tmp_path / "r/run", "en", "a", 0, _corpus(93, n=8))
+    run_dedup(make_recipe(tmp_path / "r", ["exact", "lines"], sources=("a",), index_out=str(idx)))
+    first = (idx / "exact/en/text.npy").read_bytes()
+    (idx / "exact/en/stray.npy").write_bytes(b"x")  # would survive an in-place rewrite
+    write_curated(tmp_path / "r/run", "en", "a", 0, _corpus(94, n=8))
+    run_dedup(make_recipe(tmp_path / "r", ["exact", "lines"], sources=("a",), index_out=str(idx)))
+    assert sorted(p.name for p in (idx / "exact/en").iterdir()) == [INDEX_DONE, "text.npy"]
+    assert (idx / "exact/en/text.npy").read_bytes() != first
+    assert sorted(p.name for p in (idx / "exact").iterdir()) == ["en"]

@@ -8,7 +8,10 @@ bytes per document) are held in memory.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,74 +24,107 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from mixkit.errors import MixkitError
+from mixkit.io.writers import DOC_SCHEMA, DROPPED_SCHEMA, ParquetDocWriter
 from mixkit.pipeline.step import ShardContext, Step, StepParams, StepStats
 from mixkit.records import Document
-from mixkit.utils import atomic_path, dumps, loads
+from mixkit.utils import dumps, loads, write_json
 
 log = logging.getLogger("mixkit.dedup")
 
 COLUMNS = ["id", "text", "channel", "source", "meta"]
-SCHEMA = pa.schema([(c, pa.string()) for c in COLUMNS])
-DROPPED_SCHEMA = pa.schema([(c, pa.string()) for c in [*COLUMNS, "step", "reason"]])
-ROW_GROUP = (
-    4096  # rows per Parquet row group of every file the dedup stage writes (fixed: byte-identical output)
-)
+SCHEMA = DOC_SCHEMA  # the curated shard schema (mixkit.io.writers): deduped shards are written with it too
 READ_BATCH = 1024  # rows per batch read from input files (bounds the transient text held in memory)
+INDEX_DONE = "index.done.json"  # written last inside a finished index folder (see ``building_index``)
 
 
 class DedupError(MixkitError):
     """A dedup pass cannot run (bad input files, incompatible index ...)."""
 
 
-def write_options() -> dict[str, Any]:
-    """Parquet writer options: zstd, no timestamps or per-run metadata, so equal rows give equal bytes."""
-    return {"compression": "zstd", "compression_level": 3, "use_dictionary": False, "write_statistics": False}
-
-
 class RowWriter:
-    """Buffered Parquet writer with exactly ``ROW_GROUP`` rows per row group (deterministic file bytes)."""
+    """Writes tables of dedup rows (columns of ``schema``, ``meta`` a JSON string) through
+    ``mixkit.io.writers.ParquetDocWriter``, so deduped and dropped shards have exactly the curated format
+    (schema, row groups, compression): one writer implementation, deterministic bytes."""
 
-    def __init__(self, path: Path, schema: pa.Schema = SCHEMA) -> None:
+    def __init__(self, path: Path, schema: pa.Schema = DOC_SCHEMA) -> None:
         self.path = path
         self.schema = schema
-        self._ctx = atomic_path(path)
-        self._tmp = self._ctx.__enter__()
-        self._writer = pq.ParquetWriter(self._tmp, schema, **write_options())
-        self._buf: list[pa.Table] = []
-        self._n = 0
-        self.rows = 0
+        self._writer = ParquetDocWriter(path, schema)
+        self._extra = [n for n in schema.names if n not in COLUMNS]
+
+    @property
+    def rows(self) -> int:
+        return self._writer.rows
 
     def write(self, table: pa.Table) -> None:
+        """Append the rows of ``table`` (meta parsed and re-serialised with sorted keys, as curate writes it)."""
         if table.num_rows == 0:
             return
-        self._buf.append(table.select(self.schema.names).cast(self.schema))
-        self._n += table.num_rows
-        self.rows += table.num_rows
-        if self._n >= ROW_GROUP:
-            self._flush(final=False)
-
-    def _flush(self, final: bool) -> None:
-        if not self._buf:
-            return
-        t = pa.concat_tables(self._buf).combine_chunks()
-        full = (t.num_rows // ROW_GROUP) * ROW_GROUP if not final else t.num_rows
-        if full:
-            self._writer.write_table(t.slice(0, full), row_group_size=ROW_GROUP)
-        rest = t.slice(full)
-        self._buf = [rest] if rest.num_rows else []
-        self._n = rest.num_rows
+        cols = table.select(self.schema.names).to_pydict()
+        ids, texts, chans, srcs, metas = (cols[c] for c in COLUMNS)
+        extra = [(k, cols[k]) for k in self._extra]
+        for i in range(table.num_rows):
+            doc = Document(ids[i], texts[i], chans[i], srcs[i], loads(metas[i]) if metas[i] else {})
+            self._writer.write(doc, **{k: v[i] for k, v in extra})
 
     def close(self) -> None:
-        self._flush(final=True)
         self._writer.close()
-        self._ctx.__exit__(None, None, None)
 
     def abort(self) -> None:
-        import contextlib
-
         with contextlib.suppress(Exception):
-            self._writer.close()
-        self._ctx.__exit__(RuntimeError, RuntimeError("aborted"), None)
+            self._writer.abort()
+
+
+def index_folder(index_in: Path | None, step: str, channel: str) -> Path | None:
+    """The finished index folder ``<index_in>/<step>/<channel>``, or None when ``index_in`` is unset or holds
+    nothing for this step and channel (a channel or step new in this run).
+
+    Raises DedupError when the folder exists but lacks its completion marker (a run that crashed while
+    writing it, or files copied by hand): deduping against half an index would silently keep duplicates.
+    """
+    if index_in is None:
+        return None
+    folder = index_in / step / channel
+    if not folder.exists():
+        log.info(
+            "dedup %s %s: index %s has no %s/%s, nothing to dedup against",
+            step,
+            channel,
+            index_in,
+            step,
+            channel,
+        )
+        return None
+    if not (folder / INDEX_DONE).is_file():
+        raise DedupError(
+            f"dedup index {folder} is incomplete (no {INDEX_DONE}): the run that wrote it stopped before "
+            "finishing, or it was not written by mixkit. Rerun that run with the same dedup.index_out to "
+            "rebuild it, or delete the folder to dedup this channel without it."
+        )
+    return folder
+
+
+@contextlib.contextmanager
+def building_index(index_out: Path, step: str, channel: str) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``<index_out>/<step>/<channel>``; when the block succeeds, write
+    the completion marker last and move the folder into place (replacing an older one). A crash leaves the old
+    index (or none) plus a hidden temporary folder, never a half-written index that looks complete."""
+    dest = index_out / step / channel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{channel}.", suffix=".tmp", dir=dest.parent))
+    try:
+        yield tmp
+        write_json(tmp / INDEX_DONE, {"step": step, "channel": channel})
+        old = None
+        if dest.exists():
+            old = tmp.with_name(tmp.name[: -len(".tmp")] + ".old")
+            os.replace(dest, old)
+        os.replace(tmp, dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def file_rows(files: list[Path]) -> np.ndarray:
@@ -251,17 +287,9 @@ class GlobalPass(Step):
         with tempfile.TemporaryDirectory(prefix="mixkit-dedup-") as tmp:
             root = Path(tmp)
             src = root / "in.parquet"
-            rows = [
-                {
-                    "id": d.id,
-                    "text": d.text,
-                    "channel": d.channel,
-                    "source": d.source,
-                    "meta": dumps(d.meta).decode(),
-                }
-                for d in docs
-            ]
-            pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), src)
+            writer = ParquetDocWriter(src)
+            writer.write_all(docs)
+            writer.close()
             sink = DroppedSink(root / "dropped.parquet")
             pctx = PassContext(channel="", state=root / "state", seed=ctx.seed, dropped=sink)
             stats = self.run_pass([src], [root / "out.parquet"], pctx)

@@ -9,7 +9,6 @@ for the sort, all numpy; nothing keyed by strings.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -23,6 +22,8 @@ from mixkit.dedup.base import (
     PassContext,
     PassParams,
     apply_decisions,
+    building_index,
+    index_folder,
     iter_batches,
     priority_order,
 )
@@ -115,7 +116,7 @@ class Exact(GlobalPass):
         _, pos = priority_order(files_in, p.priority)
         dup_text = first_by_priority(h, pos)
         idx_in: Path | None = ctx.extra.get("index_in")
-        base_in = idx_in / "exact" / ctx.channel if idx_in else None
+        base_in = index_folder(idx_in, self.name, ctx.channel)
         if base_in is not None and (base_in / "text.npy").exists():
             dup_text |= in_sorted(h, np.load(base_in / "text.npy", mmap_mode="r"))
         dup_url = np.zeros(len(h), dtype=bool)
@@ -140,20 +141,17 @@ class Exact(GlobalPass):
         apply_decisions(files_in, files_out, self.name, ctx, decide, stats)
         idx_out: Path | None = ctx.extra.get("index_out")
         if idx_out is not None:
-            dest = idx_out / "exact" / ctx.channel
-            if dest.exists():
-                shutil.rmtree(dest)
-            dest.mkdir(parents=True)
-            old = (
-                np.load(base_in / "text.npy")
-                if base_in is not None and (base_in / "text.npy").exists()
-                else None
-            )
-            np.save(dest / "text.npy", np.unique(h if old is None else np.concatenate((old, h))))
-            if p.url_field:
-                urls = u[valid]
-                if base_in is not None and (base_in / "url.npy").exists():
-                    urls = np.concatenate((np.load(base_in / "url.npy"), urls))
-                np.save(dest / "url.npy", np.unique(urls))
+            with building_index(idx_out, self.name, ctx.channel) as dest:
+                old = (
+                    np.load(base_in / "text.npy")
+                    if base_in is not None and (base_in / "text.npy").exists()
+                    else None
+                )
+                np.save(dest / "text.npy", np.unique(h if old is None else np.concatenate((old, h))))
+                if p.url_field:
+                    urls = u[valid]
+                    if base_in is not None and (base_in / "url.npy").exists():
+                        urls = np.concatenate((np.load(base_in / "url.npy"), urls))
+                    np.save(dest / "url.npy", np.unique(urls))
         stats.seconds = time.perf_counter() - t0
         return stats

@@ -20,7 +20,15 @@ import pyarrow as pa
 import xxhash
 from pydantic import Field
 
-from mixkit.dedup.base import GlobalPass, PassContext, PassParams, apply_decisions, iter_batches
+from mixkit.dedup.base import (
+    GlobalPass,
+    PassContext,
+    PassParams,
+    apply_decisions,
+    building_index,
+    index_folder,
+    iter_batches,
+)
 from mixkit.dedup.exact import in_sorted
 from mixkit.pipeline.step import StepStats
 
@@ -94,7 +102,7 @@ class Lines(GlobalPass):
             for fh in handles:
                 fh.close()
         idx_in: Path | None = ctx.extra.get("index_in")
-        base_in = idx_in / "lines" / ctx.channel if idx_in else None
+        base_in = index_folder(idx_in, self.name, ctx.channel)
         old_h = old_c = None
         if base_in is not None and (base_in / "hashes.npy").exists():
             old_h = np.load(base_in / "hashes.npy", mmap_mode="r")
@@ -145,10 +153,6 @@ class Lines(GlobalPass):
         stats.counters["lines_removed"] = removed_lines
         stats.counters["chars_removed"] = removed_chars
         if idx_out is not None:
-            dest = idx_out / "lines" / ctx.channel
-            if dest.exists():
-                shutil.rmtree(dest)
-            dest.mkdir(parents=True)
             h = np.concatenate(all_h) if all_h else np.zeros(0, np.uint64)
             c = np.concatenate(all_c) if all_c else np.zeros(0, np.int64)
             if old_h is not None and len(old_h):  # lines only in the old index keep their counts
@@ -156,7 +160,8 @@ class Lines(GlobalPass):
                 h = np.concatenate((h, np.asarray(old_h)[only_old]))
                 c = np.concatenate((c, np.asarray(old_c)[only_old]))
             order = np.argsort(h, kind="stable")
-            np.save(dest / "hashes.npy", h[order])
-            np.save(dest / "counts.npy", c[order])
+            with building_index(idx_out, self.name, ctx.channel) as dest:
+                np.save(dest / "hashes.npy", h[order])
+                np.save(dest / "counts.npy", c[order])
         stats.seconds = time.perf_counter() - t0
         return stats

@@ -39,7 +39,9 @@ from mixkit.dedup.base import (
     PassContext,
     PassParams,
     apply_decisions,
+    building_index,
     file_rows,
+    index_folder,
     priority_order,
     update_meta,
 )
@@ -398,8 +400,8 @@ class MinHashIndexPart:
 def _index_parts(index_dir: Path | None, channel: str) -> list[Path]:
     if index_dir is None:
         return []
-    base = index_dir / "minhash" / channel
-    return sorted(p for p in base.glob("part-*") if (p / "config.json").exists()) if base.exists() else []
+    base = index_folder(index_dir, "minhash", channel)
+    return sorted(p for p in base.glob("part-*") if (p / "config.json").exists()) if base is not None else []
 
 
 class MinHash(GlobalPass):
@@ -596,34 +598,31 @@ class MinHash(GlobalPass):
         parts: list[MinHashIndexPart],
     ) -> None:
         p: MinHashParams = self.params  # type: ignore[assignment]
-        base = index_out / "minhash" / ctx.channel
-        if base.exists():
-            shutil.rmtree(base)
-        base.mkdir(parents=True)
-        for i, part in enumerate(parts):  # earlier releases stay first (they win)
-            shutil.copytree(part.folder, base / f"part-{i:04d}")
-        dest = base / f"part-{len(parts):04d}"
-        dest.mkdir()
-        for b in range(bands):
-            kp = np.asarray(keys[b, :n])[doc_of_pos]
-            order = np.argsort(kp, kind="stable")
-            ks = kp[order]
-            first = np.ones(n, dtype=bool)
-            first[1:] = ks[1:] != ks[:-1]
-            first &= ks != 0
-            np.save(dest / f"band{b:03d}.keys.npy", ks[first])
-            np.save(dest / f"band{b:03d}.anchor.npy", doc_of_pos[order[first]].astype(np.int64))
-        if store is not None:
-            shutil.copytree(store, dest / "shingles")
-        write_json(
-            dest / "config.json",
-            {
-                "bands": bands,
-                "rows": rows,
-                "num_perm": p.num_perm,
-                "seed": p.seed,
-                "spec": list(p.spec().__dict__.values()),
-                "verify": p.verify,
-                "docs": n,
-            },
-        )
+        with building_index(index_out, self.name, ctx.channel) as base:
+            for i, part in enumerate(parts):  # earlier releases stay first (they win)
+                shutil.copytree(part.folder, base / f"part-{i:04d}")
+            dest = base / f"part-{len(parts):04d}"
+            dest.mkdir()
+            for b in range(bands):
+                kp = np.asarray(keys[b, :n])[doc_of_pos]
+                order = np.argsort(kp, kind="stable")
+                ks = kp[order]
+                first = np.ones(n, dtype=bool)
+                first[1:] = ks[1:] != ks[:-1]
+                first &= ks != 0
+                np.save(dest / f"band{b:03d}.keys.npy", ks[first])
+                np.save(dest / f"band{b:03d}.anchor.npy", doc_of_pos[order[first]].astype(np.int64))
+            if store is not None:
+                shutil.copytree(store, dest / "shingles")
+            write_json(
+                dest / "config.json",
+                {
+                    "bands": bands,
+                    "rows": rows,
+                    "num_perm": p.num_perm,
+                    "seed": p.seed,
+                    "spec": list(p.spec().__dict__.values()),
+                    "verify": p.verify,
+                    "docs": n,
+                },
+            )

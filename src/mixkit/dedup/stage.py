@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mixkit.dedup.base import DedupError, DroppedSink, GlobalPass, PassContext, file_rows
+from mixkit.dedup.base import INDEX_DONE, DedupError, DroppedSink, GlobalPass, PassContext, file_rows
 from mixkit.pipeline.layout import Workdir
 from mixkit.pipeline.step import StepStats, build_step
 from mixkit.recipe.checks import step_entries
@@ -76,7 +76,11 @@ def stage_fingerprint(recipe: Any, files: dict[str, list[Path]]) -> str:
                 side += [(str(p), p.stat().st_size) for p in hits if p.is_file()]
     if recipe.dedup.index_in:
         root = recipe.resolve(recipe.dedup.index_in)
-        side += [(str(p.relative_to(root)), p.stat().st_size) for p in sorted(root.rglob("*")) if p.is_file()]
+        side += [
+            (str(p.relative_to(root)), p.stat().st_size)
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        ]  # hidden names are temporary folders of an index being (or crashed while being) written
     return fingerprint(
         {
             "dedup": recipe.dedup.model_dump(mode="json"),
@@ -119,6 +123,11 @@ def run_dedup(recipe: Any, *, workers: int | None = None) -> dict:
     if index_in is not None and not index_in.exists():
         raise DedupError(
             f"dedup.index_in {index_in} does not exist; point it at the index_out of an earlier run"
+        )
+    if index_in is not None and not any(index_in.glob(f"*/*/{INDEX_DONE}")):
+        raise DedupError(
+            f"dedup.index_in {index_in} holds no finished dedup index (no <step>/<channel>/{INDEX_DONE}): "
+            "point it at the index_out of an earlier run that completed, or rerun that run to rebuild it"
         )
     if index_out is not None and index_in is not None and index_out.resolve() == index_in.resolve():
         raise DedupError(
