@@ -8,7 +8,10 @@ Matching: see ``mixkit.decontam.ngrams`` (13-token n-grams, GPT-3 App. C). Modes
   around each match); a document left with fewer than ``min_chars_left`` characters is dropped
   (``empty_after_excise``).
 
-Per-benchmark counts (documents hit, items hit) go to the stats file under ``extra.decontam``.
+Per-benchmark counts go to the stats file: documents hit under ``extra.decontam``, distinct items hit under
+``extra.decontam_items`` (every item sharing a matched n-gram counts). A benchmark is named by its file's path
+relative to the deepest folder holding all benchmark files, without extension (``mmlu``, or ``mmlu/test`` and
+``arc/test`` when same-named files sit in different folders); see ``mixkit.decontam.ngrams.bench_names``.
 """
 
 from __future__ import annotations
@@ -91,7 +94,8 @@ class Decontaminate(GlobalPass):
             hit_rows = [i for i, m in enumerate(matches) if m]
             per_doc: dict[int, Counter] = {}
             for i in hit_rows:
-                c = Counter(index.names[b] for b, _, _, _ in matches[i])
+                # matched n-grams per benchmark: distinct spans (one n-gram may match several items)
+                c = Counter(index.names[b] for b, _, _ in {(b, s, e) for b, _, s, e in matches[i]})
                 per_doc[i] = c
                 for b in {b for b, _, _, _ in matches[i]}:
                     docs_hit[index.names[b]] += 1

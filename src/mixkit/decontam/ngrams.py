@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import glob
 import gzip
+import os
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -93,12 +95,32 @@ def read_items(path: Path) -> list[dict[str, Any]]:
     raise BenchmarkError(f"{path}: unsupported benchmark file type; use .jsonl, .jsonl.gz or .parquet")
 
 
+_EXTS = (".jsonl.gz", ".jsonl", ".json", ".parquet")
+
+
 def bench_name(path: Path) -> str:
+    """A benchmark file's name without its extension (``mmlu/test.jsonl`` -> ``test``)."""
     name = path.name
-    for ext in (".jsonl.gz", ".jsonl", ".json", ".parquet"):
+    for ext in _EXTS:
         if name.lower().endswith(ext):
             return name[: -len(ext)]
     return path.stem
+
+
+def bench_names(files: list[Path]) -> list[str]:
+    """Unique names of benchmark files, used in stats and ``meta.decontam``: each file's path relative to the
+    deepest folder holding all of them, without the extension, with ``/`` separators. So files of one folder
+    keep their bare names (``mmlu``, ``arc``) and same-named files of different folders differ
+    (``mmlu/test``, ``arc/test``). Two files differing only by extension (``x.jsonl``, ``x.parquet``) keep it.
+    """
+    if not files:
+        return []
+    absolute = [Path(os.path.abspath(f)) for f in files]
+    root = Path(os.path.commonpath([str(f.parent) for f in absolute]))
+    rel = [f.relative_to(root) for f in absolute]
+    names = [(r.parent / bench_name(r)).as_posix() for r in rel]
+    counts = Counter(names)
+    return [r.as_posix() if counts[n] > 1 else n for n, r in zip(names, rel, strict=True)]
 
 
 @dataclass
@@ -137,7 +159,8 @@ class BenchmarkIndex:
                     "(relative to the recipe)"
                 )
             files += found
-        names = [bench_name(f) for f in files]
+        files = list(dict.fromkeys(files))  # a file matched by two patterns is one benchmark
+        names = bench_names(files)
         drop = label_tokens()
         texts: list[str] = []
         questions: list[str] = []
@@ -200,7 +223,12 @@ class BenchmarkIndex:
         return cls(names, n, lengths, items_per, skipped)
 
     def match(self, texts: list[str]) -> list[list[tuple[int, int, int, int]]]:
-        """For each text, the matches (bench id, item id, start, end) of indexed n-grams, spans in characters."""
+        """For each text, the matches (bench id, item id, start, end) of indexed n-grams, spans in characters.
+
+        An n-gram shared by several items (at most ``max_items_per_ngram``) yields one match per item, so
+        per-item counts are exact; the same span then appears once per item (count distinct spans, not
+        matches, for "matched n-grams").
+        """
         out: list[list[tuple[int, int, int, int]]] = [[] for _ in texts]
         drop = label_tokens()
         extra = tuple(sorted(L for L in self.lengths if self.n != L))
@@ -212,8 +240,10 @@ class BenchmarkIndex:
                 if L not in self.lengths or len(self.lengths[L][0]) == 0:
                     continue
                 hs, bench, item = self.lengths[L]
-                pos = np.minimum(np.searchsorted(hs, hashes), len(hs) - 1)
-                for k in np.flatnonzero(hs[pos] == hashes):
-                    j = pos[k]
-                    out[int(doc[k])].append((int(bench[j]), int(item[j]), int(starts[k]), int(ends[k])))
+                lo = np.searchsorted(hs, hashes, side="left")
+                hi = np.searchsorted(hs, hashes, side="right")
+                for k in np.flatnonzero(hi > lo):
+                    d, s, e = int(doc[k]), int(starts[k]), int(ends[k])
+                    for j in range(lo[k], hi[k]):
+                        out[d].append((int(bench[j]), int(item[j]), s, e))
         return out
