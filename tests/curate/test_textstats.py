@@ -113,3 +113,25 @@ def test_top_ngram_bound_agrees_with_exact():
             exact = stats.top_ngram_chars(n)
             for limit in (exact - 1, exact, exact * 2, 10):
                 assert stats.top_ngram_exceeds(n, limit) == (exact > limit)
+
+
+def test_duplicate_ngrams_sweep_and_early_stop_match_definition():
+    # Gopher sweeps n = 5..10 in order: each n reuses the previous n's candidate positions. Mixed input: unique
+    # words, a repeated paragraph and a long repeated run, so candidates shrink but never vanish.
+    import random
+
+    rng = random.Random(7)
+    para = [f"p{i % 37}" for i in range(300)]
+    words = [f"u{i}" for i in range(2000)] + para + [rng.choice(["a", "b", "c"]) for _ in range(3000)] + para
+    rng.shuffle(para)
+    words += para + ["x", "y"] * 500
+    for order in (range(2, 11), range(10, 1, -1)):
+        stats = TextStats(" ".join(words))
+        for n in order:
+            exact = naive_dup(words, n)
+            assert stats.duplicate_ngram_chars(n) == exact
+            for stop in (0, exact // 3, exact - 1, exact):
+                got = stats.duplicate_ngram_chars(n, stop_above=stop)
+                assert got == exact if exact <= stop else exact >= got > stop
+    unique = TextStats(" ".join(f"w{i}" for i in range(5000)))
+    assert [unique.duplicate_ngram_chars(n) for n in (5, 6, 10)] == [0, 0, 0]

@@ -527,14 +527,50 @@ class TextStats:
                 return False
         return self.top_ngram_chars(n) > limit
 
+    def _repeat_candidates(self, n: int) -> np.ndarray:
+        """Positions whose word n-gram may occur more than once: every repeated position, plus a few (about 1 %)
+        that are not; empty exactly when no n-gram repeats.
+
+        Why a superset is enough: the duplicate scan only counts an n-gram already seen, so visiting a position
+        that occurs once merely records it, which changes no count. Why not ``np.unique(return_inverse=True)``:
+        its argsort costs about 2.5x a plain sort, and the exact hash value is as good a key as the inverse index.
+
+        Method: sort the hashes (one ``np.sort``), take the values equal to their sorted neighbour (the repeated
+        ones) and mark them in a bit table indexed by the hash's top bits; a position is a candidate if its bucket
+        is marked. False positives: at most (distinct repeated values / table size), with >= 8 slots per value.
+        Repeated (n+1)-grams start at positions whose n-gram repeats, so when the candidates for n-1 are known,
+        only those positions are sorted (the common Gopher sweep n = 5..10 shrinks at every step).
+        """
+        h = self.ngram_hashes(n)
+        prev = self.__dict__.get("_repeat_cand")
+        if prev is not None and prev[0] == n - 1:
+            pos: np.ndarray | None = prev[1][prev[1] < len(h)]  # the last n-1 position has no n-gram
+            x = h[pos]
+        else:
+            pos, x = None, h
+        srt = np.sort(x)
+        dup_vals = srt[1:][srt[1:] == srt[:-1]]
+        if len(dup_vals) == 0:
+            cand = np.zeros(0, dtype=np.intp)
+        else:
+            bits = min(24, max(10, (8 * len(dup_vals)).bit_length()))  # table <= 16 MB
+            shift = np.uint64(64 - bits)
+            table = np.zeros(1 << bits, dtype=bool)
+            table[(dup_vals >> shift).astype(np.intp)] = True
+            cand = np.flatnonzero(table[(x >> shift).astype(np.intp)])
+            if pos is not None:
+                cand = pos[cand]
+        self.__dict__["_repeat_cand"] = (n, cand)  # only the latest n is kept (memory: 8 bytes per position)
+        return cand
+
     def duplicate_ngram_chars(self, n: int, stop_above: int | None = None) -> int:
         """Characters in word n-grams that repeat an earlier n-gram, counted without overlap (Gopher App. A,
         "fraction of characters in duplicate n-grams"): scanning left to right, a repeated n-gram adds its
         characters and the scan jumps past it.
 
         Only positions whose n-gram occurs more than once can repeat, so the scan visits just those
-        (linear-time numpy precomputation, then a loop over repeated positions only). ``stop_above`` ends the
-        scan as soon as the count exceeds it (the caller's decision is made).
+        (``_repeat_candidates``: linear-time numpy work after one sort, then a loop over candidate positions only).
+        ``stop_above`` ends the scan as soon as the count exceeds it (the caller's decision is made).
         """
         memo = self.__dict__.setdefault("_no_repeats_from", None)
         if memo is not None and n >= memo:
@@ -560,24 +596,20 @@ class TextStats:
                     seen_g.add(g)
                     idx += 1
             return total
+        cand = self._repeat_candidates(n)
+        if len(cand) == 0:
+            self.__dict__["_no_repeats_from"] = n
+            return 0
         h = self.ngram_hashes(n)
-        srt = np.sort(h)  # a plain sort is about twice as fast as the argsort behind return_inverse
-        if not bool((srt[1:] == srt[:-1]).any()):
-            self.__dict__["_no_repeats_from"] = n
-            return 0
-        _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
-        repeated = np.flatnonzero(counts[inverse] > 1)
-        if len(repeated) == 0:
-            self.__dict__["_no_repeats_from"] = n
-            return 0
         lens = self.ngram_char_lengths(n)
         seen: set[int] = set()
         total = 0
         idx = 0  # next position the scan may look at
         step = 1 << 16  # convert to Python lists in blocks, so an early stop does not pay for the whole array
-        for b in range(0, len(repeated), step):
-            block = repeated[b : b + step]
-            for p, key, ln in zip(block.tolist(), inverse[block].tolist(), lens[block].tolist(), strict=True):
+        for b in range(0, len(cand), step):
+            block = cand[b : b + step]
+            # the key is the n-gram's 64-bit hash itself (equal n-grams, equal keys)
+            for p, key, ln in zip(block.tolist(), h[block].tolist(), lens[block].tolist(), strict=True):
                 if p < idx:
                     continue  # inside a duplicate n-gram already counted
                 if key in seen:
