@@ -2,8 +2,10 @@
 
 ``SyntheticStream`` implements the ``TrainStream`` protocol the loop trains on, with the semantics of a mix
 plan: documents of each channel are consumed in order, the channel furthest behind its target share (in tokens)
-goes next, documents are packed back to back into ``seq_len`` sequences (``position_ids`` restart at every
-document, ``labels`` are ``-100`` at a document's first token), and ``reweight(weights, k)`` rebuilds the
+goes next, documents are packed back to back into ``seq_len`` sequences with the layout of the real stream
+(``mixkit.mix.stream.Stream.channel_sequence``: ``position_ids`` restart at 0 at every document start AND at the
+sequence start, where a document cut by the previous sequence continues; ``labels`` are ``-100`` at those same
+positions), and ``reweight(weights, k)`` rebuilds the
 sequences from ``k`` on from the exact generator state at ``k``: nothing before ``k`` changes, no document is
 repeated or skipped. It records every sequence the loop reads, so tests can check that against the plan.
 """

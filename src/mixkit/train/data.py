@@ -71,6 +71,25 @@ def read_micro_batches(
     return out
 
 
+def eval_batches(
+    indices: Sequence[int], micro_batch_size: int, rank: int, world_size: int
+) -> list[list[int | None]]:
+    """This process's evaluation micro-batches over the held-out sequences ``indices``, padded so that EVERY
+    process gets the same number of batches of the same sizes.
+
+    Process ``r`` evaluates ``indices[r::world_size]``; the shares differ by at most one sequence, and under
+    FSDP (each forward gathers parameters from all processes) or any other collective forward a process with
+    one batch fewer would leave the others waiting forever. So each share is padded to
+    ``ceil(len(indices) / world_size)`` slots with ``None``, which the caller evaluates as a zero-weight
+    sequence (every label ``-100``), then cut into batches of ``micro_batch_size``. The union of the non-padding
+    slots over the processes is ``indices``, each exactly once.
+    """
+    per_process = -(-len(indices) // world_size)
+    mine: list[int | None] = list(indices[rank::world_size])
+    mine += [None] * (per_process - len(mine))
+    return [mine[s : s + micro_batch_size] for s in range(0, per_process, micro_batch_size)]
+
+
 def open_stream(recipe: Any, seq_len: int | None = None) -> tuple[Any, Any]:
     """The training stream and the held-out stream (or None) of a recipe, from its plan and token shards.
 

@@ -41,7 +41,7 @@ from mixkit.errors import MixkitError
 from mixkit.pipeline.layout import Workdir
 from mixkit.train.channel_loss import ChannelLossMeter, causal_lm_loss
 from mixkit.train.config import TrainConfig
-from mixkit.train.data import collate, index_vocab_size, read_micro_batches
+from mixkit.train.data import collate, eval_batches, index_vocab_size, read_micro_batches
 from mixkit.train.reweight import Reweighter, build_reweighter
 from mixkit.train.schedules import LRSchedule
 from mixkit.utils import atomic_open, write_json
@@ -115,6 +115,25 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opt
             (decay if p.ndim >= 2 else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
+
+
+def step_denominator(local_tokens: int, accelerator: Any) -> float | int:
+    """What this process divides its summed token loss by, so the optimizer step's gradient is the mean over
+    every valid target token of the step, across micro-batches AND processes.
+
+    DDP and FSDP average gradients over the ``W`` processes, so dividing each process's sum by
+    ``global_tokens / W`` gives ``sum over all processes / global_tokens`` after the average (the scaling of
+    transformers' ``average_tokens_across_devices``). Dividing by the local count instead would make the step the
+    mean of per-process token means, which weighs a token on a process with few valid targets more. One process:
+    the local count itself (no collective), so single-process runs are unchanged. ``global_tokens`` is summed with
+    ONE all-reduce per optimizer step (of one integer); a step without any valid target divides by 1.
+    """
+    world = accelerator.num_processes
+    if world == 1:
+        return max(local_tokens, 1)
+    count = torch.tensor([local_tokens], dtype=torch.int64, device=accelerator.device)
+    global_tokens = int(accelerator.reduce(count, "sum").item())
+    return max(global_tokens, 1) / world
 
 
 # ---------------------------------------------------------------------------------------------- metrics
@@ -291,12 +310,16 @@ def evaluate(
     model: Any, val: Any, indices: list[int], cfg: TrainConfig, channels: list[str], accelerator: Any
 ) -> dict[str, Any]:
     """Held-out loss and perplexity per channel (token-weighted nats; ppl = exp(loss)) on the sequences
-    ``indices`` of the held-out stream, split across processes; one all-reduce."""
+    ``indices`` of the held-out stream, split across processes; one all-reduce.
+
+    Every process runs the same number of forwards (``eval_batches`` pads the shorter shares with zero-weight
+    sequences), as FSDP requires: its forward is a collective."""
     model.eval()
     meter = ChannelLossMeter(channels, accelerator.device)
-    mine = indices[accelerator.process_index :: accelerator.num_processes]
-    for start in range(0, len(mine), cfg.micro_batch_size):
-        batch = collate([val[i] for i in mine[start : start + cfg.micro_batch_size]])
+    for slots in eval_batches(
+        indices, cfg.micro_batch_size, accelerator.process_index, accelerator.num_processes
+    ):
+        batch = collate([_eval_sample(val, indices, i) for i in slots])
         batch = {k: v.to(accelerator.device) for k, v in batch.items()}
         logits = model(
             input_ids=batch["input_ids"], position_ids=batch["position_ids"], use_cache=False
@@ -310,6 +333,16 @@ def evaluate(
         "val_ppl": {c: math.exp(v) for c, v in out["channel_loss"].items()},
         "val_tokens": out["tokens"],
     }
+
+
+def _eval_sample(val: Any, indices: list[int], i: int | None) -> dict[str, torch.Tensor]:
+    """Held-out sequence ``i``, or for a padding slot (None) a real sequence with every label ``-100``: it runs
+    through the model like any other and adds nothing to the loss sums or token counts."""
+    if i is not None:
+        return val[i]
+    sample = dict(val[indices[0]])
+    sample["labels"] = torch.full_like(sample["labels"], -100)
+    return sample
 
 
 # -------------------------------------------------------------------------------------------------- run
@@ -487,8 +520,11 @@ def _train(
             accelerator.process_index,
             accelerator.num_processes,
         )
-        # Every token of the optimizer step weighs the same: divide by the step's valid-target count.
-        n_valid = sum(int((b["labels"][:, 1:] != -100).sum()) for b in micro)
+        # Every token of the optimizer step weighs the same, on every process: the gradient must be the mean
+        # over the step's valid targets of ALL processes and micro-batches (global_tokens).
+        denominator = step_denominator(
+            sum(int((b["labels"][:, 1:] != -100).sum()) for b in micro), accelerator
+        )
         for i, batch in enumerate(micro):
             batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
             sync = i == len(micro) - 1
@@ -502,7 +538,7 @@ def _train(
                     batch["channel_ids"],
                     len(channels),
                     stats=meter.stats,
-                    denominator=max(n_valid, 1),
+                    denominator=denominator,
                 )
                 accelerator.backward(loss)
         grad_norm = None
