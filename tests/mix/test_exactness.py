@@ -4,7 +4,9 @@
    plan's target grows linearly inside each segment (a stage is one or two segments); at each global-batch
    boundary the cumulative error is < 1 sequence, and a batch holds its planned share ± < 2 sequences;
 2. the stream is a pure function of (plan, seed, position): a fresh reader from position k equals the
-   uninterrupted stream, and world sizes 1, 2, 4 cover every position exactly once;
+   uninterrupted stream; the per-rank ``mixkit.pack.dataset.PackedDataset`` of world sizes 1, 2, 4 started at k
+   covers every position from k exactly once (and reads what the stream holds there), and the train loop's
+   ``read_micro_batches`` splits each optimizer step's block of sequences over ranks and micro-steps exactly;
 3. a weight change at k repeats and skips nothing.
 """
 
@@ -20,7 +22,9 @@ from mixkit.mix.config import MixConfig
 from mixkit.mix.plan import Plan
 from mixkit.mix.planner import build_plan
 from mixkit.mix.stream import Stream
+from mixkit.pack.dataset import PackedDataset, PackedStream
 from mixkit.pack.indexed import IndexedWriter
+from mixkit.train.data import read_micro_batches
 
 CHANNELS = ["c0", "c1", "c2", "c3", "c4", "c5"]
 
@@ -75,9 +79,12 @@ def token_targets(plan: Plan) -> np.ndarray:
 @given(mix=mixes(), seed=st.integers(0, 2**16))
 def test_ratio_exactness_resume_and_ranks(tmp_path_factory, mix, seed):
     n, cfg = mix
-    root = tmp_path_factory.mktemp("shards")
+    workdir = tmp_path_factory.mktemp("workdir")  # the layout PackedDataset reads: plan.json, tokens/
+    root = workdir / "tokens"
+    root.mkdir()
     totals = write_shards(root, n, seed)
     plan = build_plan(MixConfig.model_validate(cfg), CHANNELS[:n], totals, seed)
+    plan.save(workdir / "plan.json")
     stream = Stream(plan, root)
     L, N = plan.seq_len, plan.total_sequences
     items = [stream.sequence(p) for p in range(N)]
@@ -109,9 +116,19 @@ def test_ratio_exactness_resume_and_ranks(tmp_path_factory, mix, seed):
     for p in range(k, min(N, k + 5)):
         for key in ("input_ids", "labels", "position_ids", "channel_ids"):
             np.testing.assert_array_equal(fresh.sequence(p)[key], items[p][key])
-    for world in (1, 2, 4):
-        covered = sorted(k + i * world + r for r in range(world) for i in range(-(-(N - k - r) // world)))
-        assert covered == list(range(k, N))
+    for start in sorted({0, k, N - 1}):
+        for world in (1, 2, 4):
+            covered = []
+            for r in range(world):
+                ds = PackedDataset(workdir, rank=r, world_size=world, start=start)
+                got = [ds.position(i) for i in range(len(ds))]
+                covered += got
+                if got:  # the item at i is the stream's sequence at position(i)
+                    assert all(
+                        (ds[i]["input_ids"].numpy() == items[got[i]]["input_ids"]).all()
+                        for i in {0, len(ds) - 1}
+                    )
+            assert len(covered) == N - start and sorted(covered) == list(range(start, N))
     # 3. reweight at k: the prefix is unchanged and each channel's sequences stay contiguous
     w = np.random.default_rng(seed).random(n) + 0.01
     new = plan.reweight(k, {CHANNELS[c]: float(w[c]) for c in range(n)}, until=N)
@@ -121,3 +138,46 @@ def test_ratio_exactness_resume_and_ranks(tmp_path_factory, mix, seed):
     ch, idx = new.locate(np.arange(N))
     for c in range(n):
         assert sorted(idx[ch == c].tolist()) == list(range(int((ch == c).sum())))
+
+
+class Recorder:
+    """The real PackedStream, recording which global positions are read (in order)."""
+
+    def __init__(self, stream: PackedStream) -> None:
+        self.stream, self.read = stream, []
+
+    def __getitem__(self, position: int):
+        self.read.append(position)
+        return self.stream[position]
+
+
+def test_read_micro_batches_splits_each_step_exactly(tmp_path):
+    """Each optimizer step at position p reads p .. p + mbs*grad_accum*world - 1, every sequence on exactly one
+    (rank, micro-step); micro-step m of rank r is the block starting at p + (m*world + r)*mbs (the documented
+    order, so a resume or another world size reads the same global batch), with the stream's own tokens."""
+    (tmp_path / "tokens").mkdir()
+    totals = write_shards(tmp_path / "tokens", 3, seed=5)
+    ratios = {"c0": 1.0, "c1": 2.0, "c2": 3.0}
+    cfg = {"seq_len": 16, "max_epochs": 1e9, "stages": [{"name": "s0", "tokens": 200 * 16, "ratios": ratios}]}
+    build_plan(MixConfig.model_validate(cfg), CHANNELS[:3], totals, 5).save(tmp_path / "plan.json")
+    stream = PackedStream(tmp_path)
+    for mbs, accum, world in [(1, 1, 1), (4, 1, 1), (1, 3, 1), (2, 1, 2), (1, 2, 2), (2, 3, 2), (3, 2, 4)]:
+        step = mbs * accum * world
+        for position in (0, step, 7 * step):
+            owner = {}
+            for rank in range(world):
+                rec = Recorder(stream)
+                micro = read_micro_batches(rec, position, mbs, accum, rank, world)
+                assert len(micro) == accum and len(rec.read) == mbs * accum
+                for m, batch in enumerate(micro):
+                    block = rec.read[m * mbs : (m + 1) * mbs]
+                    assert block == list(
+                        range(position + (m * world + rank) * mbs, position + (m * world + rank + 1) * mbs)
+                    )
+                    assert batch["input_ids"].shape == (mbs, 16)
+                    for j, p in enumerate(block):
+                        assert (batch["input_ids"][j] == stream[p]["input_ids"]).all()
+                        assert (batch["labels"][j] == stream[p]["labels"]).all()
+                        assert p not in owner
+                        owner[p] = (rank, m)
+            assert sorted(owner) == list(range(position, position + step))
