@@ -66,7 +66,9 @@ def causal_lm_loss(
         num_channels: number of channels.
         stats: optional (num_channels + 1, 2) float64 accumulator, updated in place; created when None.
         denominator: divide the summed loss by this instead of this micro-batch's valid-token count (use the
-            whole optimizer step's token count under gradient accumulation, so every token weighs the same).
+            whole optimizer step's token count under gradient accumulation, so every token weighs the same; with
+            data parallelism, the step's count over all processes divided by their number, as
+            ``mixkit.train.loop.step_denominator`` does).
 
     Returns:
         (loss for backward, stats) where ``stats[c] = (sum of token losses, token count)`` of channel ``c``

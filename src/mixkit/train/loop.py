@@ -7,7 +7,9 @@ Reads top to bottom:
    reweighting method, TensorBoard; then, with ``resume``, the newest checkpoint.
 2. ``train``: each optimizer step reads ``grad_accum`` micro-batches at the current stream position, runs ONE
    forward per micro-batch, computes the loss and the per-channel (sum, count) from the same logits
-   (``channel_loss.causal_lm_loss``), backward, clip, step. Every ``log_every`` steps one all-reduce of the
+   (``channel_loss.causal_lm_loss``), backward, clip, step. The loss is the mean over every valid target of the
+   step on all processes (``step_denominator``: with several processes, one all-reduce of the step's token
+   count before the forwards). Every ``log_every`` steps one all-reduce of the
    per-channel sums, one metrics record, TensorBoard scalars. Every ``val_every`` steps held-out channel
    perplexity; every ``reweight.every`` steps new mix weights from the window channel losses; every
    ``save_every`` steps (and on SIGTERM) a checkpoint.
