@@ -68,3 +68,17 @@ def test_index_folder_refuses_an_unfinished_index(tmp_path):
     (tmp_path / "exact/en/text.npy").write_bytes(b"")
     with pytest.raises(DedupError, match=r"exact/en is incomplete .*Rerun .*index_out"):
         index_folder(tmp_path, "exact", "en")
+
+
+def test_index_folder_refuses_an_interrupted_swap(tmp_path):
+    # a crash between moving the old index aside and moving the new one in leaves only the hidden old folder
+    with building_index(tmp_path, "lines", "en") as d:
+        (d / "hashes.npy").write_bytes(b"")
+    (tmp_path / "lines/en").rename(tmp_path / "lines/.en.abc123.old")
+    with pytest.raises(DedupError, match=r"lines/en is missing .*rename .*\.en\.abc123\.old back"):
+        index_folder(tmp_path, "lines", "en")
+    # a crash during the first build of a channel leaves only the temporary folder
+    (tmp_path / "lines/.en.abc123.old").rename(tmp_path / "lines/.en.xyz.tmp")
+    with pytest.raises(DedupError, match=r"stopped while writing it"):
+        index_folder(tmp_path, "lines", "en")
+    assert index_folder(tmp_path, "lines", "zh") is None  # another channel is not affected

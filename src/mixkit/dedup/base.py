@@ -86,14 +86,17 @@ def index_folder(index_in: Path | None, step: str, channel: str) -> Path | None:
         return None
     folder = index_in / step / channel
     if not folder.exists():
-        log.info(
-            "dedup %s %s: index %s has no %s/%s, nothing to dedup against",
-            step,
-            channel,
-            index_in,
-            step,
-            channel,
+        leftovers = sorted(folder.parent.glob(f".{channel}.*.tmp")) + sorted(
+            folder.parent.glob(f".{channel}.*.old")
         )
+        if leftovers:
+            raise DedupError(
+                f"dedup index {folder} is missing but {leftovers[-1].name} is there: the run that wrote the index "
+                "stopped while writing it. Rerun that run with the same dedup.index_out to rebuild it"
+                + (f" (or rename {leftovers[-1]} back to {folder})" if leftovers[-1].suffix == ".old" else "")
+                + ", or delete the leftover to dedup this channel without it."
+            )
+        log.info("dedup %s %s: %s has nothing for this step and channel", step, channel, index_in)
         return None
     if not (folder / INDEX_DONE).is_file():
         raise DedupError(
