@@ -24,8 +24,8 @@ sys.path.insert(0, {helpers!r})
 from train_helpers import make_synthetic_stream, make_train_recipe
 from mixkit.train.loop import run_train
 recipe = make_train_recipe(Path({base!r}), Path({tok!r}), "ddp", max_steps=3, micro_batch_size=2,
-                           deterministic=False, save_every=2)
-run_train(recipe, stream=make_synthetic_stream(Path({tok!r})))
+                           deterministic=False, save_every=2, val_every=3, val_batches=2)
+run_train(recipe, stream=make_synthetic_stream(Path({tok!r})), val_stream=make_synthetic_stream(Path({tok!r})))
 """
 
 
@@ -56,9 +56,18 @@ def test_two_processes_match_one(tmp_path, tokenizer_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     single = make_train_recipe(
-        tmp_path, tokenizer_path, "single", max_steps=3, micro_batch_size=4, deterministic=False
+        tmp_path,
+        tokenizer_path,
+        "single",
+        max_steps=3,
+        micro_batch_size=4,
+        deterministic=False,
+        val_every=3,
+        val_batches=1,
+    )  # the same held-out sequences: val_batches * micro_batch_size = 4 per channel, split over the processes
+    run_train(
+        single, stream=make_synthetic_stream(tokenizer_path), val_stream=make_synthetic_stream(tokenizer_path)
     )
-    run_train(single, stream=make_synthetic_stream(tokenizer_path))
     ddp = make_train_recipe(tmp_path, tokenizer_path, "ddp")
     start = read_metrics(Workdir.of(ddp).train / "metrics.jsonl", "start")
     assert start[0]["world_size"] == 2
@@ -83,4 +92,9 @@ def test_two_processes_match_one(tmp_path, tokenizer_path):
         assert g["loss"] == pytest.approx(w["loss"], rel=1e-6)
         for c in w["channel_loss"]:
             assert g["channel_loss"][c] == pytest.approx(w["channel_loss"][c], rel=1e-6)
+    (g_val,) = read_metrics(Workdir.of(ddp).train / "metrics.jsonl", "val")
+    (w_val,) = read_metrics(Workdir.of(single).train / "metrics.jsonl", "val")
+    assert g_val["val_tokens"] == w_val["val_tokens"]
+    for c, v in w_val["val_loss"].items():
+        assert g_val["val_loss"][c] == pytest.approx(v, rel=1e-6)
     assert (Workdir.of(ddp).train / "checkpoints" / "step-00000002" / "random_states_1.pkl").is_file()
