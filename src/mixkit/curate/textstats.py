@@ -307,6 +307,7 @@ def split_words(text: str, cjk_chars: bool = False) -> list[str]:
     if not complex_at:
         return chunks
     cache = _CHUNK_CACHE
+    long_cache: dict[str, tuple[str, ...]] = {}  # bounded by the text itself
     words: list[str] = []
     extend = words.extend
     prev = 0
@@ -316,11 +317,18 @@ def split_words(text: str, cjk_chars: bool = False) -> list[str]:
         chunk = chunks[i]
         toks = cache.get(chunk)
         if toks is None:
-            toks = _split_chunk(chunk)
             if len(chunk) < 64:
+                toks = _split_chunk(chunk)
                 if len(cache) >= _CHUNK_CACHE_MAX:
                     cache.clear()
                 cache[chunk] = toks
+            else:
+                # Long chunks (ASCII table borders, URLs, base64) stay out of the process-wide cache, whose memory
+                # is bounded by entry count; but they repeat within a document (a 10 MB page of tables spent 60 ms
+                # re-splitting ~3,000 identical borders), so they are cached for this call only.
+                toks = long_cache.get(chunk)
+                if toks is None:
+                    toks = long_cache[chunk] = _split_chunk(chunk)
         extend(toks)
         prev = i + 1
     if prev < len(chunks):
@@ -478,12 +486,17 @@ class TextStats:
         cache[n] = out
         return out
 
+    @cached_property
+    def _len_cumsum(self) -> np.ndarray:
+        """Prefix sums of the word lengths (``c[i]`` = characters of words 0..i-1), shared by every n."""
+        _, lens = self._word_arrays
+        return np.concatenate(([0], np.cumsum(lens)))
+
     def ngram_char_lengths(self, n: int) -> np.ndarray:
         """Total characters of the words of every n-gram (separators not counted)."""
-        _, lens = self._word_arrays
-        if len(lens) < n:
+        c = self._len_cumsum
+        if len(c) - 1 < n:
             return np.zeros(0, dtype=np.int64)
-        c = np.concatenate(([0], np.cumsum(lens)))
         return c[n:] - c[:-n]
 
     def top_ngram_chars(self, n: int) -> int:
@@ -522,24 +535,28 @@ class TextStats:
             h = self.ngram_hashes(n)
             n_buckets = min(_BUCKETS, 1 << int(2 * len(h)).bit_length())
             weights = (self.ngram_char_lengths(n) + (n - 1)).astype(np.float64)
-            idx = (h & np.uint64(n_buckets - 1)).astype(np.intp)
+            idx = h.view(np.int64) & (
+                n_buckets - 1
+            )  # low bits as a bucket index, without a uint64 -> intp copy
             if float(np.bincount(idx, weights=weights, minlength=n_buckets).max()) <= limit:
                 return False
         return self.top_ngram_chars(n) > limit
 
     def _repeat_candidates(self, n: int) -> np.ndarray:
-        """Positions whose word n-gram may occur more than once: every repeated position, plus a few (about 1 %)
-        that are not; empty exactly when no n-gram repeats.
+        """Positions whose word n-gram may occur more than once: every repeated position plus a few (about 1 %)
+        that are not; empty only when no n-gram repeats.
 
         Why a superset is enough: the duplicate scan only counts an n-gram already seen, so visiting a position
-        that occurs once merely records it, which changes no count. Why not ``np.unique(return_inverse=True)``:
-        its argsort costs about 2.5x a plain sort, and the exact hash value is as good a key as the inverse index.
+        whose n-gram occurs once merely records it and changes no count (and a completed scan that counts nothing
+        proves there is no repeat). Why not ``np.unique(return_inverse=True)``: its argsort costs about 2.5x a
+        plain sort, and the n-gram's exact 64-bit hash is as good a scan key as the inverse index.
 
-        Method: sort the hashes (one ``np.sort``), take the values equal to their sorted neighbour (the repeated
-        ones) and mark them in a bit table indexed by the hash's top bits; a position is a candidate if its bucket
-        is marked. False positives: at most (distinct repeated values / table size), with >= 8 slots per value.
-        Repeated (n+1)-grams start at positions whose n-gram repeats, so when the candidates for n-1 are known,
-        only those positions are sorted (the common Gopher sweep n = 5..10 shrinks at every step).
+        Method: sort the top 32 bits of the hashes (half the cost of sorting 64-bit values; a 32-bit collision
+        only adds a false candidate, ~N²/2³³ of them), take the values equal to their sorted neighbour (the
+        repeated ones) and mark them in a bit table indexed by their top bits, sized to >= 8 slots per distinct
+        repeated value (so <= 1/8 false candidates) and at most 16 MB; a position is a candidate when its slot is
+        marked. Repeated (n+1)-grams start at positions whose n-gram repeats, so when the candidates for n-1 are
+        known only those positions are sorted (Gopher's n = 5..10 sweep shrinks at every step).
         """
         h = self.ngram_hashes(n)
         prev = self.__dict__.get("_repeat_cand")
@@ -548,16 +565,18 @@ class TextStats:
             x = h[pos]
         else:
             pos, x = None, h
-        srt = np.sort(x)
-        dup_vals = srt[1:][srt[1:] == srt[:-1]]
+        top = (x >> np.uint64(32)).astype(np.uint32)
+        srt = np.sort(top)
+        dup_vals = srt[1:][srt[1:] == srt[:-1]]  # sorted, each repeated value at least once
         if len(dup_vals) == 0:
             cand = np.zeros(0, dtype=np.intp)
         else:
-            bits = min(24, max(10, (8 * len(dup_vals)).bit_length()))  # table <= 16 MB
-            shift = np.uint64(64 - bits)
+            n_distinct = 1 + int(np.count_nonzero(dup_vals[1:] != dup_vals[:-1]))
+            bits = min(24, max(10, (8 * n_distinct).bit_length()))
+            shift = np.uint32(32 - bits)
             table = np.zeros(1 << bits, dtype=bool)
-            table[(dup_vals >> shift).astype(np.intp)] = True
-            cand = np.flatnonzero(table[(x >> shift).astype(np.intp)])
+            table[dup_vals >> shift] = True
+            cand = np.flatnonzero(table[top >> shift])
             if pos is not None:
                 cand = pos[cand]
         self.__dict__["_repeat_cand"] = (n, cand)  # only the latest n is kept (memory: 8 bytes per position)
@@ -620,6 +639,8 @@ class TextStats:
                 else:
                     seen.add(key)
                     idx = p + 1
+        if total == 0:  # a full scan that counted nothing: no n-gram repeats (see _repeat_candidates)
+            self.__dict__["_no_repeats_from"] = n
         return total
 
 
