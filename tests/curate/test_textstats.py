@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -115,10 +116,17 @@ def test_top_ngram_bound_agrees_with_exact():
                 assert stats.top_ngram_exceeds(n, limit) == (exact > limit)
 
 
-def test_duplicate_ngrams_sweep_and_early_stop_match_definition():
+@pytest.mark.parametrize("large", [10**9, 1000])
+@pytest.mark.parametrize("block", [1 << 16, 7])
+def test_duplicate_ngrams_sweep_and_early_stop_match_definition(monkeypatch, large, block):
     # Gopher sweeps n = 5..10 in order: each n reuses the previous n's candidate positions. Mixed input: unique
-    # words, a repeated paragraph and a long repeated run, so candidates shrink but never vanish.
+    # words, a repeated paragraph and a long repeated run, so candidates shrink but never vanish. ``large``
+    # switches the optimistic prefix scan (documents above _LARGE words, with a stop_above) on; a tiny ``block``
+    # makes the scan cross many block boundaries and the prefix/candidate hand-over land mid-duplicate.
     import random
+
+    monkeypatch.setattr(textstats, "_LARGE", large)
+    monkeypatch.setattr(textstats, "_SCAN_BLOCK", block)
 
     rng = random.Random(7)
     para = [f"p{i % 37}" for i in range(300)]

@@ -376,6 +376,7 @@ _BUCKETS = 1 << 20  # at most this many hash buckets in the cheap top-n-gram bou
 _LARGE = 50_000  # words; documents above this try the bound before sorting
 _SMALL = 400  # words; below this pure-Python n-gram counting is faster than numpy
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio constant: odd, well mixed
+_SCAN_BLOCK = 1 << 16  # positions converted to Python lists at a time by the duplicate n-gram scan
 
 
 class TextStats:
@@ -615,33 +616,59 @@ class TextStats:
                     seen_g.add(g)
                     idx += 1
             return total
+        seen: set[int] = set()
+        total = idx = 0
+        scanned = 0  # positions below this were already visited by the optimistic prefix scan
+        prev = self.__dict__.get("_repeat_cand")
+        if stop_above is not None and len(words) > _LARGE and not (prev is not None and prev[0] == n - 1):
+            # Optimistic prefix scan: a heavily repeated document (the same page many times over) reaches
+            # ``stop_above`` early, and then the candidate sort below is pure cost. Scan every position of the
+            # first third directly (the Python loop over it costs about what the sort does); if the decision is
+            # not made there, continue from the same state over the candidates only, so a document that is not
+            # repeated pays at most about twice the sort, once, at the first n of a sweep.
+            scanned = len(words) // 3
+            total, idx, stopped = self._scan(n, np.arange(scanned), seen, total, idx, stop_above)
+            if stopped:
+                return total
         cand = self._repeat_candidates(n)
-        if len(cand) == 0:
+        if len(cand) == 0:  # no n-gram repeats (then the prefix scan found nothing either)
             self.__dict__["_no_repeats_from"] = n
             return 0
+        if scanned:
+            cand = cand[cand >= scanned]
+        total, idx, stopped = self._scan(n, cand, seen, total, idx, stop_above)
+        if total == 0:  # a full scan that counted nothing: no n-gram repeats (see _repeat_candidates)
+            self.__dict__["_no_repeats_from"] = n
+        return total
+
+    def _scan(
+        self, n: int, pos: np.ndarray, seen: set[int], total: int, idx: int, stop_above: int | None
+    ) -> tuple[int, int, bool]:
+        """Advance the left-to-right duplicate n-gram scan over the increasing positions ``pos``.
+
+        State: ``seen`` (hashes of the n-grams recorded so far), ``total`` (duplicate characters counted), ``idx``
+        (the next position the scan may look at; a counted duplicate makes the scan jump past its n words).
+        Positions left out of ``pos`` must be ones whose n-gram occurs only once (visiting them would only record
+        them). Returns the new ``(total, idx, stopped)``; ``stopped`` when ``total`` exceeded ``stop_above``.
+        """
         h = self.ngram_hashes(n)
-        lens = self.ngram_char_lengths(n)
-        seen: set[int] = set()
-        total = 0
-        idx = 0  # next position the scan may look at
-        step = 1 << 16  # convert to Python lists in blocks, so an early stop does not pay for the whole array
-        for b in range(0, len(cand), step):
-            block = cand[b : b + step]
+        c = self._len_cumsum
+        for b in range(0, len(pos), _SCAN_BLOCK):  # blocks: an early stop does not convert the whole array
+            block = pos[b : b + _SCAN_BLOCK]
+            lens = c[block + n] - c[block]  # characters of each n-gram, for these positions only
             # the key is the n-gram's 64-bit hash itself (equal n-grams, equal keys)
-            for p, key, ln in zip(block.tolist(), h[block].tolist(), lens[block].tolist(), strict=True):
+            for p, key, ln in zip(block.tolist(), h[block].tolist(), lens.tolist(), strict=True):
                 if p < idx:
                     continue  # inside a duplicate n-gram already counted
                 if key in seen:
                     total += ln
                     idx = p + n
                     if stop_above is not None and total > stop_above:
-                        return total
+                        return total, idx, True
                 else:
                     seen.add(key)
                     idx = p + 1
-        if total == 0:  # a full scan that counted nothing: no n-gram repeats (see _repeat_candidates)
-            self.__dict__["_no_repeats_from"] = n
-        return total
+        return total, idx, False
 
 
 def text_stats(doc: Document, lang: str = "auto") -> TextStats:
