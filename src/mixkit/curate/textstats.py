@@ -493,6 +493,11 @@ class TextStats:
         _, lens = self._word_arrays
         return np.concatenate(([0], np.cumsum(lens)))
 
+    @cached_property
+    def _len_cumsum_f64(self) -> np.ndarray:
+        """``_len_cumsum`` as float64, for the weights of the top-n-gram bound."""
+        return self._len_cumsum.astype(np.float64)
+
     def ngram_char_lengths(self, n: int) -> np.ndarray:
         """Total characters of the words of every n-gram (separators not counted)."""
         c = self._len_cumsum
@@ -535,10 +540,12 @@ class TextStats:
         if len(self.words) > _LARGE:  # below this an exact sort is cheaper than the bucket array
             h = self.ngram_hashes(n)
             n_buckets = min(_BUCKETS, 1 << int(2 * len(h)).bit_length())
-            weights = (self.ngram_char_lengths(n) + (n - 1)).astype(np.float64)
-            idx = h.view(np.int64) & (
-                n_buckets - 1
-            )  # low bits as a bucket index, without a uint64 -> intp copy
+            # each n-gram's length with its n-1 separators, straight in float64 (bincount's weight type) from a
+            # shared float prefix sum: exact (integers far below 2^53) and one temporary array instead of three
+            cf = self._len_cumsum_f64
+            weights = cf[n:] - cf[:-n]
+            weights += n - 1
+            idx = h.view(np.int64) & (n_buckets - 1)  # low bits as bucket index, no uint64 -> intp copy
             if float(np.bincount(idx, weights=weights, minlength=n_buckets).max()) <= limit:
                 return False
         return self.top_ngram_chars(n) > limit
