@@ -143,3 +143,13 @@ def test_duplicate_ngrams_sweep_and_early_stop_match_definition(monkeypatch, lar
                 assert got == exact if exact <= stop else exact >= got > stop
     unique = TextStats(" ".join(f"w{i}" for i in range(5000)))
     assert [unique.duplicate_ngram_chars(n) for n in (5, 6, 10)] == [0, 0, 0]
+
+
+def test_ngram_hashes_any_order_equal_fresh():
+    # n-gram hashes live in one buffer advanced in place; asking for a smaller n recomputes it
+    words = " ".join(f"w{i % 97}" for i in range(3000))
+    stats = TextStats(words)
+    for n in (2, 5, 3, 9, 1, 4, 4):
+        assert (stats.ngram_hashes(n) == TextStats(words).ngram_hashes(n)).all()
+        assert len(stats.ngram_hashes(n)) == 3000 - n + 1
+    assert len(TextStats("a b").ngram_hashes(5)) == 0
