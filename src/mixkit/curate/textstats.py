@@ -566,8 +566,8 @@ class TextStats:
     def _scratch(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         """Two work arrays (float64, int64) of ``size`` elements, shared by the n = 2, 3, 4 bound calls.
 
-        Why: allocating fresh 8-byte-per-n-gram arrays for every n costs more in page faults (~30 ms per array on
-        a 10 MB document) than the arithmetic done in them; the first, largest n allocates and the others reuse.
+        Why: allocating fresh 8-byte-per-n-gram arrays for every n costs more in page faults (~10-30 ms per array
+        on a 10 MB document) than the arithmetic done in them; the first, largest n allocates and the others reuse.
         """
         bufs = self.__dict__.get("_scratch_bufs")
         if bufs is None or len(bufs[0]) < size:
@@ -575,8 +575,8 @@ class TextStats:
         return bufs[0][:size], bufs[1][:size]
 
     def _repeat_candidates(self, n: int) -> np.ndarray:
-        """Positions whose word n-gram may occur more than once: every repeated position plus a few (about 1 %)
-        that are not; empty only when no n-gram repeats.
+        """Positions whose word n-gram may occur more than once: every repeated position plus a few that are not
+        (about 1/16 of the others at most, far fewer when few n-grams repeat); empty only when no n-gram repeats.
 
         Why a superset is enough: the duplicate scan only counts an n-gram already seen, so visiting a position
         whose n-gram occurs once merely records it and changes no count (and a completed scan that counts nothing
@@ -585,8 +585,9 @@ class TextStats:
 
         Method: sort the top 32 bits of the hashes (half the cost of sorting 64-bit values; a 32-bit collision
         only adds a false candidate, ~N²/2³³ of them), take the values equal to their sorted neighbour (the
-        repeated ones) and mark them in a bit table indexed by their top bits, sized to >= 8 slots per distinct
-        repeated value (so <= 1/8 false candidates) and at most 16 MB; a position is a candidate when its slot is
+        repeated ones) and mark them in a table indexed by their top bits, with >= 16 slots per distinct repeated
+        value (so <= 1/16 false candidates), at least 2^16 slots (few repeats among many n-grams: few false
+        candidates) and at most 2^22 (4 MB, mostly cache-resident); a position is a candidate when its slot is
         marked. Repeated (n+1)-grams start at positions whose n-gram repeats, so when the candidates for n-1 are
         known only those positions are sorted (Gopher's n = 5..10 sweep shrinks at every step).
         """
@@ -604,7 +605,7 @@ class TextStats:
             cand = np.zeros(0, dtype=np.intp)
         else:
             n_distinct = 1 + int(np.count_nonzero(dup_vals[1:] != dup_vals[:-1]))
-            bits = min(24, max(10, (8 * n_distinct).bit_length()))
+            bits = min(22, max(16, (16 * n_distinct).bit_length()))
             shift = np.uint32(32 - bits)
             table = np.zeros(1 << bits, dtype=bool)
             table[dup_vals >> shift] = True
