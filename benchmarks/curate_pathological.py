@@ -36,6 +36,20 @@ STEPS = {
 }
 
 
+def _shuffled_words(prose: str, size: int, rng: random.Random) -> str:
+    words = prose.split()
+    out: list[str] = []
+    total = 0
+    while total < size:
+        chunk = words[:]
+        rng.shuffle(chunk)
+        for i in range(0, len(chunk), 12):  # lines of 12 words, paragraphs of 6 lines
+            line = " ".join(chunk[i : i + 12]) + ("\n\n" if (i // 12) % 6 == 5 else "\n")
+            out.append(line)
+            total += len(line)
+    return "".join(out)[:size]
+
+
 def documents(big_mb: float = 10.0) -> dict[str, str]:
     from pydoc_data.topics import topics
 
@@ -52,6 +66,8 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
         f"prose_{mb}": (prose * (five_mb // len(prose) + 1))[:five_mb],
         f"one_line_{mb}": (prose.replace("\n", " ") * (five_mb // len(prose) + 1))[:five_mb],
         f"same_word_{mb}": "spam " * (five_mb // 5),
+        # a realistic large document that passes every check (shuffled prose words): nothing stops early
+        f"shuffled_prose_{mb}": _shuffled_words(prose, five_mb, rng),
         f"unique_tokens_{mb}": " ".join(
             "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 9))) for _ in range(five_mb // 6 + 1)
         )[:five_mb],
