@@ -99,3 +99,25 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def file_signatures(patterns: list[str]) -> list[list[Any]]:
+    """``[path, size, mtime_ns]`` of every file matched by absolute paths or globs (folders are walked), sorted;
+    a pattern matching nothing gives ``[pattern, None, None]``. Cheap change detection for fingerprints."""
+    import glob
+
+    sigs: list[list[Any]] = []
+    for pattern in patterns:
+        hits = sorted(glob.glob(pattern, recursive=True))
+        if not hits:
+            sigs.append([pattern, None, None])
+        for hit in hits:
+            files = (
+                [hit]
+                if os.path.isfile(hit)
+                else sorted(os.path.join(d, f) for d, _, fs in os.walk(hit) for f in fs)
+            )
+            for f in files:
+                st = os.stat(f)
+                sigs.append([f, st.st_size, st.st_mtime_ns])
+    return sigs

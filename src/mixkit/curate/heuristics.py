@@ -75,27 +75,22 @@ STOP_WORDS = {
 }
 
 # Per-language default thresholds. Units: words (Chinese: characters), characters, or fractions in [0, 1].
+_GOPHER_REPETITION: dict[str, Any] = {
+    "dup_line_frac": 0.3,
+    "dup_para_frac": 0.3,
+    "dup_line_char_frac": 0.2,
+    "dup_para_char_frac": 0.2,
+    "top_n_grams": {2: 0.2, 3: 0.18, 4: 0.16},
+    "dup_n_grams": {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
+}
+
 DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
     "gopher_repetition": {
         # Rae et al. 2021, Table A1.
-        "en": {
-            "dup_line_frac": 0.3,
-            "dup_para_frac": 0.3,
-            "dup_line_char_frac": 0.2,
-            "dup_para_char_frac": 0.2,
-            "top_n_grams": {2: 0.2, 3: 0.18, 4: 0.16},
-            "dup_n_grams": {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
-        },
+        "en": _GOPHER_REPETITION,
         # Same fractions over character n-grams (RedPajama-V2's quality signals apply the Gopher repetition
         # fractions to character-segmented CJK text the same way).
-        "zh": {
-            "dup_line_frac": 0.3,
-            "dup_para_frac": 0.3,
-            "dup_line_char_frac": 0.2,
-            "dup_para_char_frac": 0.2,
-            "top_n_grams": {2: 0.2, 3: 0.18, 4: 0.16},
-            "dup_n_grams": {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
-        },
+        "zh": _GOPHER_REPETITION,
     },
     "gopher_quality": {
         # Rae et al. 2021, App. A.1.1: 50..100,000 words, mean word length 3..10 characters, symbol-to-word ratio

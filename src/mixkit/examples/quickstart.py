@@ -227,29 +227,11 @@ def build_quickstart(out: str | Path, code_bytes: int = 9_000_000, force: bool =
 
 def _train_tokenizer(out: Path, channels: list[list[dict]]) -> None:
     """A small byte-level BPE trained on the corpus itself (stands in for "the model's own tokenizer")."""
-    try:
-        from mixkit.pack.tokenizer import train_bpe
-    except ImportError:  # the pack module is not built yet: fall back to the tokenizers library directly
-        train_bpe = None
+    from mixkit.pack.tokenizer import train_bpe
 
     def texts() -> Iterator[str]:
         for records in channels:
             for rec in records[:: max(1, len(records) // 2000)]:
                 yield rec["text"]
 
-    if train_bpe is not None:
-        train_bpe(texts(), vocab_size=8192, out_dir=out)
-        return
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=8192,
-        special_tokens=["<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tok.train_from_iterator(texts(), trainer)
-    out.mkdir(parents=True, exist_ok=True)
-    tok.save(str(out / "tokenizer.json"))
+    train_bpe(texts(), vocab_size=8192, out_dir=out)

@@ -113,29 +113,3 @@ class JsonlDocWriter:
     def abort(self) -> None:
         self._fh.close()
         self._atomic.__exit__(RuntimeError, RuntimeError("aborted"), None)
-
-
-def write_jsonl(path: str | Path, docs: Iterable[Document]) -> int:
-    """Write documents as JSONL (one object per line: id, text, channel, source, meta), atomically."""
-    writer = JsonlDocWriter(path)
-    for doc in docs:
-        writer.write(doc)
-    writer.close()
-    return writer.rows
-
-
-def read_docs(path: str | Path, batch_size: int = 1024) -> Iterable[Document]:
-    """Stream Documents back from a mixkit Parquet shard (bounded memory: one batch at a time)."""
-    import orjson
-
-    pf = pq.ParquetFile(path)
-    for batch in pf.iter_batches(batch_size=batch_size, columns=["id", "text", "channel", "source", "meta"]):
-        cols = batch.to_pydict()
-        for i in range(batch.num_rows):
-            yield Document(
-                cols["id"][i],
-                cols["text"][i],
-                cols["channel"][i],
-                cols["source"][i],
-                orjson.loads(cols["meta"][i]) if cols["meta"][i] else {},
-            )

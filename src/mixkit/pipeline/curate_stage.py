@@ -26,7 +26,7 @@ from mixkit.pipeline.executor import make_executor
 from mixkit.pipeline.layout import Workdir
 from mixkit.pipeline.step import ShardContext, Step, build_step
 from mixkit.records import Document
-from mixkit.utils import atomic_open, dumps, fingerprint, write_json
+from mixkit.utils import atomic_open, dumps, file_signatures, fingerprint, write_json
 
 log = logging.getLogger("mixkit.curate")
 
@@ -223,16 +223,23 @@ def _resolve_paths(recipe, params: dict[str, Any]) -> tuple[dict[str, Any], str]
     """Resolve the file parameters of a step against the recipe folder; also return a signature (path, size,
     mtime of every file they name) so a changed model or word list invalidates finished shards."""
     out = dict(params)
-    sigs = []
     for key in PATH_PARAMS:
         if isinstance(out.get(key), str):
-            path = recipe.resolve(out[key])
-            out[key] = str(path)
-            files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-            for f in files:
-                st = f.stat() if f.exists() else None
-                sigs.append([str(f), st.st_size if st else None, st.st_mtime_ns if st else None])
-    return out, dumps(sigs).decode()
+            out[key] = str(recipe.resolve(out[key]))
+    named = [out[key] for key in PATH_PARAMS if isinstance(out.get(key), str)]
+    return out, dumps(file_signatures(named)).decode()
+
+
+def step_file_params(recipe) -> list[str]:
+    """The files the recipe's curate steps read (models, word lists), as written in the recipe."""
+    from mixkit.recipe.checks import step_entries
+
+    return [
+        params[key]
+        for _name, params in step_entries(recipe.curate.steps)
+        for key in PATH_PARAMS
+        if isinstance(params.get(key), str)
+    ]
 
 
 def build_tasks(recipe) -> list[ShardTask]:

@@ -15,7 +15,7 @@ import orjson
 from mixkit import __version__
 from mixkit.logs import add_file_log
 from mixkit.pipeline.layout import Workdir
-from mixkit.utils import atomic_open, fingerprint, write_json
+from mixkit.utils import atomic_open, file_signatures, fingerprint, write_json
 
 log = logging.getLogger("mixkit.run")
 
@@ -48,29 +48,17 @@ def _stage_settings(recipe: Any, stage: str) -> Any:
 
 def _file_sigs(recipe: Any, patterns: list[str]) -> list[Any]:
     """(path, size, mtime) of every file under the given recipe-relative paths or globs."""
-    import glob
-    import os
-
-    sigs = []
-    for pattern in patterns:
-        for hit in sorted(glob.glob(str(recipe.resolve(pattern)), recursive=True)):
-            files = (
-                [hit]
-                if os.path.isfile(hit)
-                else sorted(os.path.join(d, f) for d, _, fs in os.walk(hit) for f in fs)
-            )
-            for f in files:
-                st = os.stat(f)
-                sigs.append([f, st.st_size, st.st_mtime_ns])
-    return sigs
+    return file_signatures([str(recipe.resolve(p)) for p in patterns])
 
 
 def _stage_inputs(recipe: Any, stage: str) -> Any:
     """What a stage reads besides the previous stage's output: input files, benchmark files, the tokenizer."""
     if stage == "curate":
-        from mixkit.pipeline.curate_stage import build_tasks
+        # stat the inputs and the files steps read; planning the shards would read every JSONL file once more
+        from mixkit.pipeline.curate_stage import step_file_params
 
-        return [t.fingerprint for t in build_tasks(recipe)]
+        patterns = [p for src in recipe.sources for p in src.paths]
+        return _file_sigs(recipe, patterns + step_file_params(recipe))
     if stage == "dedup":
         patterns: list[str] = []
         for entry in recipe.dedup.steps:
