@@ -304,7 +304,7 @@ def _remove_stale(wd: Workdir, tasks: list[ShardTask]) -> None:
                 path.unlink()
 
 
-def run_curate(recipe, workers: int | None = None) -> dict[str, Any]:
+def run_curate(recipe, workers: int | None = None, show_ledger: bool = True) -> dict[str, Any]:
     """Run the curate stage of ``recipe`` and return the ledger (also written to ``<workdir>/ledger.json``)."""
     from mixkit.pipeline.ledger import build_ledger
 
@@ -330,4 +330,4 @@ def run_curate(recipe, workers: int | None = None) -> dict[str, Any]:
             len(results),
             ", ".join(skipped[:10]) + (" ..." if len(skipped) > 10 else ""),
         )
-    return build_ledger(recipe)
+    return build_ledger(recipe, show=show_ledger)

@@ -125,6 +125,8 @@ def run_recipe(path: str | Path, workers: int | None = None, force: bool = False
             t0 = time.perf_counter()
             log.info("%s: running", stage)
             kwargs: dict[str, Any] = {"workers": workers} if stage in ("curate", "dedup") and workers else {}
+            if stage == "curate" and recipe.dedup and recipe.dedup.steps:
+                kwargs["show_ledger"] = False  # the ledger is shown once, after dedup, with both stages
             if stage == "train":
                 kwargs["resume"] = _prepare_train_dir(wd, fp)
             result = _call(target, recipe, **kwargs)
