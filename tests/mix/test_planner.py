@@ -165,3 +165,31 @@ def test_reweight_caps_raise_or_clip():
         seed=0,
     ).reweight(10, {"zh": 1.0}, max_epochs=1.0, on_cap="clip")
     assert only_en.weights_at(10)["en"] == 1.0
+
+
+def test_global_batch_rounds_stages_to_whole_batches():
+    """With mix.global_batch, stages end on batch boundaries (dropped sequences are a warning), a stage
+    shorter than one batch is an error with the fix, and the plan records the batch."""
+    c = cfg(
+        seq_len=16,
+        total_tokens=None,
+        global_batch=8,
+        period=100,
+        stages=[
+            {"name": "a", "tokens": 16 * 357, "ratios": {"en": 0.3, "zh": 0.5, "code": 0.2}},
+            {"name": "b", "tokens": 16 * 90, "ratios": {"en": 0.1, "domain": 0.9}},
+        ],
+    )
+    plan = build_plan(c, CH, TOKENS, seed=0)
+    assert [(s["start"], s["end"]) for s in plan.report["stages"]] == [(0, 352), (352, 440)]
+    assert plan.global_batch == 8 and plan.report["global_batch"] == 8
+    assert all(s.start % 8 == 0 and s.period % 8 == 0 for s in plan.segments)
+    assert any("5 sequences (80 tokens) dropped" in w for w in plan.report["warnings"])
+    short = cfg(
+        seq_len=16,
+        total_tokens=None,
+        global_batch=64,
+        stages=[{"name": "tiny", "tokens": 16 * 10, "ratios": {"en": 1.0}}],
+    )
+    with pytest.raises(MixError, match="fewer than one global batch of 64"):
+        build_plan(short, CH, TOKENS, seed=0)

@@ -63,3 +63,17 @@ def test_decay_on_stage_must_name_a_mix_stage(tmp_path):
         tmp_path, {"model": MODEL, "schedule": {"name": "cosine", "decay_on_stage": "main"}}, mix
     )
     assert any("only the wsd schedule" in i for i in issues)
+
+
+def test_global_batch_must_be_whole_optimizer_steps(tmp_path):
+    """mix.global_batch is micro_batch_size x grad_accum x processes: 12 cannot be made from 8 x 1."""
+    mix = {
+        "seq_len": 64,
+        "total_tokens": 6400,
+        "global_batch": 12,
+        "stages": [{"name": "main", "ratios": {"en": 1}}],
+    }
+    issues = _recipe(tmp_path, {"model": MODEL, "micro_batch_size": 8}, mix)
+    assert any("mix.global_batch (12) is not a multiple of" in i and "(8 x 1 = 8)" in i for i in issues)
+    mix["global_batch"] = 16  # 8 x 1 x 2 processes
+    assert _recipe(tmp_path, {"model": MODEL, "micro_batch_size": 8}, mix) == []

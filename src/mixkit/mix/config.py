@@ -95,7 +95,8 @@ class MixConfig(BaseModel):
     """Target ratios in tokens per stage, a budget and repetition caps.
 
     The plan is exact: every channel's realised tokens stay within one sequence (seq_len tokens) of the planned
-    tokens at every prefix of the stream (see docs/mix.md).
+    tokens at every prefix of the stream, and with ``global_batch`` set, inside every global batch too (see
+    docs/mix.md).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -115,6 +116,13 @@ class MixConfig(BaseModel):
         ge=1,
         description="sequences per scheduling period: ratios are quantised to 1/period "
         "so that the stream index is periodic and O(1) to address",
+    )
+    global_batch: int | None = Field(
+        default=None,
+        ge=1,
+        description="sequences per optimizer step (micro_batch_size x grad_accum x data-parallel ranks): "
+        "when set, every global batch holds each channel's share to within one sequence and stages "
+        "start and end on batch boundaries",
     )
     stages: list[StageConfig] = Field(min_length=1)
 

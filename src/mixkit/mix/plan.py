@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 
 from mixkit.errors import MixkitError
-from mixkit.mix.schedule import apportion, pattern_ranks, pfair_pattern
+from mixkit.mix.schedule import (
+    ScheduleError,
+    apportion,
+    batch_pfair_pattern,
+    pattern_ranks,
+    pfair_pattern,
+)
 from mixkit.utils import loads, write_json
 
 PLAN_VERSION = 1
@@ -34,12 +40,14 @@ class MixError(MixkitError):
 @dataclass
 class Segment:
     """Positions [start, start+length) follow a Pfair pattern with ``counts[c]`` sequences of channel c per
-    period of ``sum(counts)`` sequences."""
+    period of ``sum(counts)`` sequences. With ``batch`` > 0 (the global batch; the segment then starts on a batch
+    boundary and its period is a multiple of it) every batch also holds each channel's share ± < 1 sequence."""
 
     stage: str
     start: int
     length: int
     counts: list[int]
+    batch: int = 0
 
     @property
     def period(self) -> int:
@@ -47,7 +55,13 @@ class Segment:
 
     def __getstate__(self) -> dict[str, Any]:
         # only the definition travels (e.g. to DataLoader workers); patterns are rebuilt on first use
-        return {"stage": self.stage, "start": self.start, "length": self.length, "counts": self.counts}
+        return {
+            "stage": self.stage,
+            "start": self.start,
+            "length": self.length,
+            "counts": self.counts,
+            "batch": self.batch,
+        }
 
     @property
     def end(self) -> int:
@@ -55,6 +69,13 @@ class Segment:
 
     @cached_property
     def pattern(self) -> np.ndarray:
+        if self.batch > 1:
+            try:
+                return batch_pfair_pattern(self.counts, self.batch)
+            except ScheduleError as exc:
+                raise MixError(
+                    f"stage {self.stage}: {exc}; set mix.period to another multiple of mix.global_batch"
+                ) from None
         return pfair_pattern(self.counts)
 
     @cached_property
@@ -105,7 +126,27 @@ class Segment:
         return ch, idx
 
     def to_json(self) -> dict[str, Any]:
-        return {"stage": self.stage, "start": self.start, "length": self.length, "counts": list(self.counts)}
+        out = {"stage": self.stage, "start": self.start, "length": self.length, "counts": list(self.counts)}
+        if self.batch:
+            out["batch"] = self.batch
+        return out
+
+
+def stage_segments(
+    stage: str, start: int, n: int, weights: np.ndarray, period: int, batch: int = 0
+) -> list[Segment]:
+    """Segments for ``n`` sequences from ``start`` at token shares ``weights``: a body of whole periods of
+    P = min(n, period) sequences with counts apportion(P·w), and a tail apportion(r·w) for the r = n mod P left.
+
+    Every segment ends with each channel exactly at its planned count (zero lag), so the next segment starts
+    clean. With a global ``batch``, ``start``, ``n`` and ``period`` must be multiples of it (the caller rounds).
+    """
+    p = min(n, period)
+    q, r = divmod(n, p)
+    out = [Segment(stage, start, q * p, apportion(weights, p).tolist(), batch)]
+    if r:
+        out.append(Segment(stage, start + q * p, r, apportion(weights, r).tolist(), batch))
+    return out
 
 
 def _water_fill(w: np.ndarray, room: np.ndarray) -> np.ndarray:
@@ -144,6 +185,17 @@ class Plan:
     @property
     def total_tokens(self) -> int:
         return self.total_sequences * self.seq_len
+
+    @property
+    def global_batch(self) -> int:
+        """Sequences per global batch the plan is exact for (0: no batch guarantee, only the prefix bound)."""
+        return self.segments[0].batch if self.segments else 0
+
+    def check_patterns(self) -> None:
+        """Build every segment's pattern now (a batch-exact search that fails raises MixError here, at plan
+        time, rather than in a training run)."""
+        for s in self.segments:
+            _ = s.pattern
 
     @cached_property
     def _starts(self) -> np.ndarray:
@@ -291,6 +343,13 @@ class Plan:
         until = min(until, self.total_sequences)
         if until <= at:
             raise MixError(f"reweight: until ({until}) must be after at ({at})")
+        batch = self.global_batch
+        if batch > 1 and (at % batch or (until % batch and until != self.total_sequences)):
+            bad = at if at % batch else until
+            raise MixError(
+                f"reweight: position {bad} is not on a global-batch boundary (the plan is exact per global batch "
+                f"of {batch} sequences); use a multiple of {batch}, e.g. {-(-bad // batch) * batch}"
+            )
         w = np.array([max(0.0, float(ratios.get(c, 0.0))) for c in self.channels])
         if w.sum() <= 0:
             raise MixError("reweight: all weights are 0; give at least one positive weight")
@@ -339,12 +398,14 @@ class Plan:
                 new.append(s)
                 continue
             if s.start < at:
-                new.append(Segment(s.stage, s.start, at - s.start, list(s.counts)))
+                new.append(Segment(s.stage, s.start, at - s.start, list(s.counts), s.batch))
             if s.start <= at:
-                p = min(until - at, period)
-                new.append(Segment(s.stage, at, until - at, apportion(w, p).tolist()))
+                p = period
+                if s.batch > 1:
+                    p = -(-period // s.batch) * s.batch
+                new.extend(stage_segments(s.stage, at, until - at, w, p, s.batch))
             if s.end > until:
-                new.append(Segment(s.stage, until, s.end - until, list(s.counts)))
+                new.append(Segment(s.stage, until, s.end - until, list(s.counts), s.batch))
         report = {**self.report, "reweighted_at": [*self.report.get("reweighted_at", []), at]}
         return Plan(self.channels, self.seq_len, self.seed, self.channel_tokens, new, report)
 
@@ -371,7 +432,13 @@ class Plan:
         if data.get("version") != PLAN_VERSION:
             raise MixError(f"plan version {data.get('version')} is not supported; rerun `mixkit mix`")
         segs = [
-            Segment(s["stage"], int(s["start"]), int(s["length"]), [int(x) for x in s["counts"]])
+            Segment(
+                s["stage"],
+                int(s["start"]),
+                int(s["length"]),
+                [int(x) for x in s["counts"]],
+                int(s.get("batch", 0)),
+            )
             for s in data["segments"]
         ]
         fixed = {

@@ -19,8 +19,7 @@ import logging
 import numpy as np
 
 from mixkit.mix.config import MixConfig
-from mixkit.mix.plan import MixError, Plan, Segment
-from mixkit.mix.schedule import apportion
+from mixkit.mix.plan import MixError, Plan, Segment, stage_segments
 
 log = logging.getLogger("mixkit.mix")
 
@@ -144,6 +143,8 @@ def build_plan(
     apportionment of N·p and the stage is one period (exact totals). Longer stages repeat a period of P =
     ``cfg.period`` sequences with counts apportion(P·p) and end with a tail period apportion(r·p), r = N mod P,
     so every ratio is quantised to a multiple of 1/P (|error| < 1/P per channel, reported as planned vs target).
+    With ``cfg.global_batch`` = B, N is rounded down to a multiple of B (stages start and end on batch
+    boundaries), P is rounded up to one, and the patterns are batch-exact (``batch_pfair_pattern``).
     """
     issues = feasibility(cfg, channels, channel_tokens)
     if issues:
@@ -155,27 +156,37 @@ def build_plan(
     stages_report = []
     warnings: list[str] = []
     pos = 0
+    batch = cfg.global_batch or 0
+    period_cap = -(-cfg.period // batch) * batch if batch else cfg.period
     for s, budget, p in zip(cfg.stages, budgets, ratios, strict=True):
         n = budget // L
-        if n == 0:
-            raise MixError(
-                f"mix: stage {s.name!r} has {budget} tokens, less than one sequence of {L}; "
-                "give it more tokens or lower mix.seq_len"
-            )
         if budget % L:
             warnings.append(
                 f"stage {s.name}: budget {budget} is not a multiple of seq_len {L}; "
                 f"{budget % L} tokens dropped"
             )
-        period = min(n, cfg.period)
-        q, r = divmod(n, period)
-        body = apportion(p, period)
-        segments.append(Segment(s.name, pos, q * period, body.tolist()))
-        planned = q * body
-        if r:
-            tail = apportion(p, r)
-            segments.append(Segment(s.name, pos + q * period, r, tail.tolist()))
-            planned = planned + tail
+        if batch:
+            if n < batch:
+                raise MixError(
+                    f"mix: stage {s.name!r} has {n} sequences of {L} tokens, fewer than one global batch of "
+                    f"{batch}; give it at least {fmt_tokens(batch * L)} tokens or lower mix.global_batch"
+                )
+            if n % batch:
+                warnings.append(
+                    f"stage {s.name}: {n % batch} sequences ({(n % batch) * L} tokens) dropped so that the stage "
+                    f"ends on a global-batch boundary ({batch} sequences)"
+                )
+                n -= n % batch
+        if n == 0:
+            raise MixError(
+                f"mix: stage {s.name!r} has {budget} tokens, less than one sequence of {L}; "
+                "give it more tokens or lower mix.seq_len"
+            )
+        stage_segs = stage_segments(s.name, pos, n, p, period_cap, batch)
+        segments.extend(stage_segs)
+        planned = np.zeros(len(channels), dtype=np.int64)
+        for seg in stage_segs:
+            planned += seg.channel_counts(seg.length)
         for ci, c in enumerate(channels):
             if p[ci] > 0 and planned[ci] == 0:
                 warnings.append(
@@ -201,6 +212,7 @@ def build_plan(
         )
         pos += n
     plan = Plan(channels, L, seed, [int(t) for t in channel_tokens], segments)
+    plan.check_patterns()
     epochs = plan.epochs()
     for c, e in epochs.items():
         if e > cfg.max_epochs + 1e-9:  # only possible through rounding of tiny channels
@@ -220,6 +232,7 @@ def build_plan(
             }
     plan.report = {
         "max_epochs": cfg.max_epochs,
+        "global_batch": batch or None,
         "stages": stages_report,
         "epochs": epochs,
         "sources": sources,

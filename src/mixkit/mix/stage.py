@@ -111,11 +111,14 @@ def run_mix(recipe: Any, show: bool = True) -> dict[str, Any]:
     if show:
         print_plan(plan, wd.tokens)
     log.info(
-        "mix: %d sequences of %d tokens (%s tokens) in %d stage(s) -> %s",
+        "mix: %d sequences of %d tokens (%s tokens) in %d stage(s)%s -> %s",
         plan.total_sequences,
         plan.seq_len,
         fmt_tokens(plan.total_tokens),
         len(plan.report["stages"]),
+        f", each global batch of {plan.global_batch} sequences within one sequence of its share per channel"
+        if plan.global_batch
+        else "",
         wd.plan,
     )
     return plan.to_json()

@@ -91,7 +91,13 @@ class PackedStream:
     def reweight(self, weights: dict[str, float], position: int) -> None:
         """Use ``weights`` from ``position`` to the end of the current stage; earlier positions unchanged,
         each channel continues where it was (nothing repeated or skipped). A channel that would pass the plan's
-        epoch cap gets what the cap allows and the others share the rest (logged as a warning)."""
+        epoch cap gets what the cap allows and the others share the rest (logged as a warning). A plan that is
+        exact per global batch takes new weights from the next batch boundary at or after ``position``."""
+        batch = self.plan.global_batch
+        if batch > 1 and position % batch:
+            position = -(-position // batch) * batch
+            if position >= len(self):
+                return
         new = self.plan.reweight(position, weights, max_epochs=self.max_epochs, on_cap="clip")
         applied = new.weights_at(position)
         clipped = {c: round(applied[c], 4) for c, v in weights.items() if applied.get(c, 0) < v - 1e-3}

@@ -173,6 +173,14 @@ def check_train(recipe) -> list[str]:
             f"train.seq_len ({cfg.seq_len}) differs from mix.seq_len ({recipe.mix.seq_len}); remove train.seq_len "
             "(the plan's is used)"
         )
+    batch = recipe.mix.global_batch if recipe.mix is not None else None
+    per_rank = cfg.micro_batch_size * cfg.grad_accum
+    if batch is not None and batch % per_rank:
+        issues.append(
+            f"mix.global_batch ({batch}) is not a multiple of train.micro_batch_size x train.grad_accum "
+            f"({cfg.micro_batch_size} x {cfg.grad_accum} = {per_rank}); one optimizer step reads that times the "
+            f"number of processes, so set mix.global_batch to {per_rank} x processes (e.g. {per_rank})"
+        )
     if cfg.model.path is not None:
         local = recipe.resolve(cfg.model.path)
         looks_local = cfg.model.path.startswith((".", "/", "~")) or cfg.model.path.count("/") > 1

@@ -447,6 +447,19 @@ def _train(
         )
     vocab_size = getattr(stream, "vocab_size", None) or index_vocab_size(recipe)
     step_seqs = cfg.micro_batch_size * cfg.grad_accum * accelerator.num_processes
+    plan_batch = getattr(getattr(stream, "plan", None), "global_batch", 0)
+    if plan_batch > 1 and plan_batch != step_seqs:
+        log.warning(
+            "the mix plan is exact per global batch of %d sequences but one optimizer step reads %d "
+            "(micro_batch_size %d x grad_accum %d x %d processes); set mix.global_batch to %d (and rerun "
+            "`mixkit mix`) or change the batch settings, else per-step channel shares may be off by up to 2",
+            plan_batch,
+            step_seqs,
+            cfg.micro_batch_size,
+            cfg.grad_accum,
+            accelerator.num_processes,
+            step_seqs,
+        )
     if hasattr(stream, "__len__") and len(stream) < cfg.max_steps * step_seqs:
         raise TrainError(
             f"the mix plan has {len(stream)} sequences but train.max_steps={cfg.max_steps} needs "
