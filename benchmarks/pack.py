@@ -5,7 +5,8 @@
     (Pfair patterns, one period of ``mix.period`` sequences per stage) and every position is located
     (channel + channel-local sequence, ``Plan.locate``), then fully indexed (also epoch, document and offset the
     sequence starts at, ``Stream.index``) over synthetic token shards. Rates are sequences per second, goal
-    >= 10M/s for the plan index.
+    >= 10M/s for the plan index. With ``--global-batch`` (default 1024) the same plan is also built batch-exact
+    (``mix.global_batch``; the patterns are a backtracking search rather than one EDF pass) and indexed.
 (2) The texts of ``--input`` (Parquet with a ``text`` column, JSONL with ``text`` (plain, .gz, .zst), or other files as
     plain text: one document per file) are tokenized (a) by ``Tokenizer.encode_batch`` in batches of ``--batch`` documents (the
     anchor), and (b) by ``mixkit.pack.stage.run_pack`` from curated Parquet shards to ``.bin/.idx`` (reading,
@@ -128,7 +129,12 @@ def curated_recipe(tmp: Path, tok_path: Path, texts: list[str], threads: int, ba
 
 
 def bench_index(
-    n_channels: int, sequences: int, seq_len: int, period: int, docs_per_source: int = 500_000
+    n_channels: int,
+    sequences: int,
+    seq_len: int,
+    period: int,
+    docs_per_source: int = 500_000,
+    global_batch: int | None = None,
 ) -> tuple[float, float, float]:
     import numpy as np
 
@@ -146,6 +152,7 @@ def bench_index(
             "seq_len": seq_len,
             "max_epochs": 1e9,
             "period": period,
+            "global_batch": global_batch,
             "stages": [
                 {"name": "a", "tokens": half, "ratios": dict(zip(names, ratios[0].tolist(), strict=True))},
                 {
@@ -197,6 +204,12 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--sequences", type=int, default=20_000_000, help="plan length for the index benchmark")
     ap.add_argument("--sources", type=int, default=64)
+    ap.add_argument(
+        "--global-batch",
+        type=int,
+        default=1024,
+        help="also index a batch-exact plan of this global batch (0: no)",
+    )
     args = ap.parse_args()
     os.environ["RAYON_NUM_THREADS"] = str(args.threads)  # before tokenizers starts its pool
     os.environ["TOKENIZERS_PARALLELISM"] = "true"
@@ -210,6 +223,15 @@ def main() -> None:
         f"(build + locate; locate alone {locate_rate / 1e6:.1f}M seq/s)"
     )
     print(f"stream index (+ epoch, document, offset): {stream_rate / 1e6:.1f}M seq/s")
+    if args.global_batch:
+        plan_rate, locate_rate, stream_rate = bench_index(
+            args.sources, args.sequences, 4096, 65536, global_batch=args.global_batch
+        )
+        print(
+            f"plan index, batch-exact (mix.global_batch {args.global_batch}): {plan_rate / 1e6:.1f}M seq/s "
+            f"(build + locate; locate alone {locate_rate / 1e6:.1f}M seq/s); stream index {stream_rate / 1e6:.1f}M "
+            "seq/s"
+        )
 
     # (2) tokenize + pack vs encode_batch
     texts = read_texts(args.input, args.limit_mb) if args.input else local_texts(args.limit_mb)
