@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -153,3 +154,13 @@ def test_ngram_hashes_any_order_equal_fresh():
         assert (stats.ngram_hashes(n) == TextStats(words).ngram_hashes(n)).all()
         assert len(stats.ngram_hashes(n)) == 3000 - n + 1
     assert len(TextStats("a b").ngram_hashes(5)) == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab \n\t\r", max_size=40))
+def test_lines_and_paragraphs_match_regex_definition(text):
+    # computed with str.split for speed; the definitions are Gopher's regex splits
+    stats = TextStats(text)
+    assert stats.lines_nl == (re.split(r"\n+", text) if "\n" in text else [text])
+    stripped = text.strip()
+    assert stats.paragraphs == (re.split(r"\n{2,}", stripped) if "\n\n" in stripped else [stripped])

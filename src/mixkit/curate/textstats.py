@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections import Counter
 from functools import cached_property
-from itertools import filterfalse
+from itertools import filterfalse, repeat
 from typing import Any
 
 import numpy as np
@@ -441,14 +441,42 @@ class TextStats:
     # lines and paragraphs ------------------------------------------------------------------------------------
     @cached_property
     def lines_nl(self) -> list[str]:
-        """Lines split on runs of newlines (Gopher repetition's line unit)."""
-        return re.split(r"\n+", self.text) if "\n" in self.text else [self.text]
+        """Lines split on runs of newlines (Gopher repetition's line unit): ``re.split(r"\\n+", text)``.
+
+        Computed with ``str.split`` (several times faster than the regex on a 10 MB text): a run of k newlines
+        leaves k - 1 empty pieces, which are dropped, except that the regex keeps one empty line before a
+        leading and after a trailing run.
+        """
+        text = self.text
+        if "\n" not in text:
+            return [text]
+        lines = text.split("\n")
+        if "\n\n" not in text:
+            return lines  # single newlines only: the same pieces
+        lines = list(filter(None, lines))
+        if text[0] == "\n":
+            lines.insert(0, "")
+        if text[-1] == "\n":
+            lines.append("")
+        return lines
 
     @cached_property
     def paragraphs(self) -> list[str]:
-        """Paragraphs: split on two or more newlines after stripping the text (Gopher's paragraph unit)."""
+        """Paragraphs: split on two or more newlines after stripping the text (Gopher's paragraph unit), i.e.
+        ``re.split(r"\\n{2,}", text.strip())``.
+
+        Computed with ``str.split("\\n\\n")``: inside a run of k >= 3 newlines it cuts k // 2 times, leaving
+        empty pieces and, for odd k, one newline at the start of the next paragraph; stripping leading newlines
+        and dropping empty pieces gives the regex's result (a paragraph never starts with a newline, and the
+        stripped text has no empty paragraph unless it is empty itself).
+        """
         stripped = self.text.strip()
-        return re.split(r"\n{2,}", stripped) if "\n\n" in stripped else [stripped]
+        if "\n\n" not in stripped:
+            return [stripped]
+        paras = stripped.split("\n\n")
+        if "\n\n\n" not in stripped:
+            return paras  # every run is exactly two newlines: the same pieces
+        return list(filter(None, map(str.lstrip, paras, repeat("\n", len(paras)))))
 
     @cached_property
     def splitlines(self) -> list[str]:
