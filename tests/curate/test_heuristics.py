@@ -188,3 +188,29 @@ def test_dropped_documents_release_cached_stats():
     doc = Document(id="d", text="Buy cheap watches online today.\n" * 30)
     assert GopherRepetition().keep(doc, ShardContext()) == "dup_line_frac"
     assert "_stats" not in doc.meta
+
+
+def test_gopher_repetition_bound_keeps_decisions(monkeypatch):
+    # The bound that skips the duplicate n-gram sweep must never change a verdict: compare with the plain sweep
+    # (bound disabled) on one-line documents whose duplicated share straddles the 10-15 % limits.
+    import random
+
+    from mixkit.curate.textstats import TextStats
+
+    rng = random.Random(5)
+    vocab = [f"{rng.choice('bcdfg')}{rng.choice('aeiou')}{rng.choice('lmnrst')}{i}" for i in range(5000)]
+    texts = []
+    for _ in range(60):
+        words = [rng.choice(vocab) for _ in range(rng.choice([300, 3000]))]
+        target = rng.uniform(0.0, 0.3) * len(words)
+        copied = 0
+        while copied < target:  # paste copies of earlier runs until about ``target`` words repeat
+            a, run = rng.randrange(len(words)), rng.randint(5, 30)
+            words[rng.randrange(len(words)) : 0] = words[a : a + run]
+            copied += run
+        texts.append(" ".join(words))
+    fast = [GopherRepetition().check(Document(id="f", text=t), ShardContext()) for t in texts]
+    monkeypatch.setattr(TextStats, "duplicate_ngrams_within", lambda self, n, limit: False)
+    slow = [GopherRepetition().check(Document(id="s", text=t), ShardContext()) for t in texts]
+    assert fast == slow
+    assert True in fast and any(str(v).startswith("duplicated_") for v in fast)

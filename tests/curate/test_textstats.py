@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
 
@@ -164,3 +165,35 @@ def test_lines_and_paragraphs_match_regex_definition(text):
     assert stats.lines_nl == (re.split(r"\n+", text) if "\n" in text else [text])
     stripped = text.strip()
     assert stats.paragraphs == (re.split(r"\n{2,}", stripped) if "\n\n" in stripped else [stripped])
+
+
+@pytest.mark.parametrize("large", [10**9, 1000])
+def test_duplicate_ngram_bound_covers_every_longer_scan(monkeypatch, large):
+    # The bound that lets Gopher skip its n = 5..10 sweep must be >= the exact scan for every n from its own up, on
+    # the pure-Python (<= _SMALL words) and the numpy path; ``large`` switches the distinct-count gate on. A sweep
+    # after the bound (sharing its candidates and memo) must still be exact.
+    monkeypatch.setattr(textstats, "_LARGE", large)
+    rng = random.Random(11)
+    proven = 0
+    for _ in range(40):
+        size = rng.choice([50, 399, 401, 1500, 4000])
+        vocab = rng.choice([3, 30, 3000])
+        words = [f"w{rng.randrange(vocab)}" * rng.randint(1, 3) for _ in range(size)]
+        for _ in range(rng.randint(0, 4)):  # copy a few runs elsewhere: repeats of many lengths
+            a, b, run = rng.randrange(size), rng.randrange(size), rng.randint(1, 40)
+            words[b:b] = words[a : a + run]
+        text = " ".join(words)
+        exact = {k: naive_dup(words, k) for k in range(2, 11)}
+        for m in range(2, 11):
+            worst = max(exact[k] for k in range(m, 11))
+            bound = TextStats(text).duplicate_ngram_bound(m)
+            assert bound >= worst
+            for limit in (0, bound - 1, bound, worst, 10**9):
+                stats = TextStats(text)
+                if stats.duplicate_ngrams_within(m, limit):
+                    proven += 1
+                    assert worst <= limit
+                assert [stats.duplicate_ngram_chars(k) for k in range(m, 11)] == [
+                    exact[k] for k in range(m, 11)
+                ]
+    assert proven > 100  # not vacuous

@@ -222,11 +222,17 @@ class GopherRepetition(_LangFilter):
         for n, frac in sorted((th["top_n_grams"] or {}).items()):
             if frac is not None and st.top_ngram_exceeds(int(n), frac * n_chars):
                 return f"top_{n}_gram"
-        for n, frac in sorted((th["dup_n_grams"] or {}).items()):
-            if frac is None:
-                continue
-            limit = frac * n_chars
-            if st.duplicate_ngram_chars(int(n), stop_above=int(limit)) > limit:
+        dup_limits = [
+            (int(n), frac * n_chars)
+            for n, frac in sorted((th["dup_n_grams"] or {}).items())
+            if frac is not None
+        ]
+        # One upper bound, valid for every n from the smallest up, below the smallest limit settles the whole sweep
+        # (a document that passes, the usual case, then skips all its scans); otherwise scan each n exactly.
+        if dup_limits and st.duplicate_ngrams_within(dup_limits[0][0], min(lim for _, lim in dup_limits)):
+            return True
+        for n, limit in dup_limits:
+            if st.duplicate_ngram_chars(n, stop_above=int(limit)) > limit:
                 return f"duplicated_{n}_n_grams"
         return True
 
