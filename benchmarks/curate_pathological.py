@@ -7,7 +7,9 @@ datatrove 0.10.1's Gopher repetition filter spent 35 s on 200 KB of pure punctua
 - 10 MB (the default size limit; --mb) of English prose (Python's documentation topics, repeated)
 - the same size on one line (no newlines), of one repeated word, of unique random tokens, and of the prose's words
   shuffled (a realistic document that passes every check, so nothing stops early)
-- 1 MB of Chinese without punctuation, 1 MB mixing code and PII-like strings
+- at the same limit in UTF-8 bytes (3.3 M Han characters): Chinese without punctuation, and Chinese-like prose
+- at the limit: code dense with PII (emails, IPs, phones, cards, IDs, keys on every line), and punctuation as one
+  run and space-separated
 
 Usage: python benchmarks/curate_pathological.py [--steps gopher_repetition,c4] [--repeat 3]
 Times are CPU seconds of this process (time.process_time); with --repeat N each is the median of N runs on a fresh
@@ -53,6 +55,25 @@ def _shuffled_words(prose: str, size: int, rng: random.Random) -> str:
     return "".join(out)[:size]
 
 
+_CODE_PII = (
+    "def f(x):\n    return {'email': 'a.b@example.com', 'ip': '8.8.8.8', 'v': '1.2.3.4'}  # 13812345678\n"
+    "    card = '4111 1111 1111 1111'; key = 'AKIAIOSFODNN7EXAMPLE'  # +1 (555) 123-4567, 11010519491231002X\n"
+)
+
+
+def _chinese_prose(n_chars: int, rng: random.Random) -> str:
+    """Chinese-like text: Zipf-distributed common Han characters in clauses of 4-12 ending in ，or 。."""
+    common = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    weights = [1 / (i + 1) for i in range(len(common))]
+    out: list[str] = []
+    total = 0
+    while total < n_chars:
+        k = rng.randint(4, 12)
+        out.append("".join(rng.choices(common, weights, k=k)) + rng.choice("，，，。"))
+        total += k + 1
+    return "".join(out)[:n_chars]
+
+
 def documents(big_mb: float = 10.0) -> dict[str, str]:
     from pydoc_data.topics import topics
 
@@ -74,11 +95,14 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
         f"unique_tokens_{mb}": " ".join(
             "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 9))) for _ in range(five_mb // 6 + 1)
         )[:five_mb],
-        "chinese_no_punct_1MB": "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(1_000_000)),
-        "code_and_pii_1MB": (
-            "def f(x):\n    return {'email': 'a.b@example.com', 'ip': '8.8.8.8', 'v': '1.2.3.4'}  # 13812345678\n"
-            * 12_000
-        )[:1_000_000],
+        # the limit is in UTF-8 bytes: a Han character takes 3
+        f"chinese_no_punct_{mb}": "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(five_mb // 3)),
+        f"chinese_prose_{mb}": _chinese_prose(five_mb // 3, rng),
+        f"code_and_pii_{mb}": (_CODE_PII * (five_mb // len(_CODE_PII) + 1))[:five_mb],
+        f"punct_{mb}_one_run": "".join(rng.choice(punct) for _ in range(five_mb)),
+        f"punct_{mb}_spaced": " ".join(rng.choice(punct) * rng.randint(1, 3) for _ in range(five_mb // 3))[
+            :five_mb
+        ],
     }
     return docs
 
@@ -86,6 +110,7 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", default=",".join(STEPS), help="comma-separated step names")
+    ap.add_argument("--docs", default=None, help="comma-separated document names (default: all)")
     ap.add_argument(
         "--mb", type=float, default=10.0, help="size of the large documents (default: the 10 MB limit)"
     )
@@ -93,6 +118,8 @@ def main() -> int:
     args = ap.parse_args()
     names = [s for s in args.steps.split(",") if s]
     docs = documents(args.mb)
+    if args.docs:
+        docs = {k: v for k, v in docs.items() if k in args.docs.split(",")}
     steps = {}
     for name in names:
         steps[name] = build_step("step", name, STEPS.get(name, {}))
