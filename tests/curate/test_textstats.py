@@ -197,3 +197,85 @@ def test_duplicate_ngram_bound_covers_every_longer_scan(monkeypatch, large):
                     exact[k] for k in range(m, 11)
                 ]
     assert proven > 100  # not vacuous
+
+
+# --- the Chinese code-point path against the plain word list --------------------------------------------------
+_ZH_ALPHABET = "的了是在和有我不这也就人都一他们个上中为㐀䶿丁龥豈﫿，。！？、：；「」《》\u3000 \n\t"
+
+
+def _plain_stats(text: str) -> TextStats:
+    """TextStats with the code-point path switched off (the reference: one Python string per word)."""
+    stats = TextStats(text, "zh")
+    stats.__dict__["_codes"] = None
+    return stats
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ZH_ALPHABET + "ab1.!-", max_size=1500))
+def test_cjk_code_path_matches_plain_words(text):
+    fast, plain = TextStats(text, "zh"), _plain_stats(text)
+    codes = textstats.cjk_char_codes(text)
+    if codes is not None:
+        assert fast._codes is not None
+        assert split_words(text, cjk_chars=True) == [chr(c) for c in codes.tolist()]
+    else:  # only Han, CJK marks and whitespace, with a Han character, takes the code-point path
+        assert not textstats.CJK_RE.search(text) or re.search(r"[ab1.!\-]", text)
+    assert fast.words == plain.words
+    assert fast.n_words == len(plain.words)
+    assert fast.word_set == plain.word_set
+    assert fast.word_features == plain.word_features
+    for got, want in zip(fast._word_arrays, plain._word_arrays, strict=True):
+        assert (got == want).all()
+    for n in (2, 5):
+        assert fast.top_ngram_chars(n) == plain.top_ngram_chars(n)
+        assert fast.duplicate_ngram_chars(n) == plain.duplicate_ngram_chars(n)
+        assert fast.duplicate_ngram_bound(n) == plain.duplicate_ngram_bound(n)
+    assert textstats.count_han(text) == len(textstats.CJK_RE.findall(text))
+
+
+def test_cjk_char_classes_agree_with_the_split_regex():
+    # every BMP character alone and between spaces: the class table and _CJK_TOKEN_RE give the same words
+    bmp = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
+    cls = textstats._char_classes()
+    for ch in bmp:
+        tokens = textstats._CJK_TOKEN_RE.findall(f"一{ch}一")
+        kind = int(cls[ord(ch)])
+        if kind == textstats._CLS_SPACE:
+            assert tokens == ["一", "一"]
+        elif kind in (textstats._CLS_HAN, textstats._CLS_CJK_MARK):
+            assert tokens == ["一", ch, "一"]
+    # lone surrogates and astral characters are handled
+    assert textstats.count_han("a\ud800一\U00020000丁") == 2
+    assert textstats.cjk_char_codes("一\U00020000") is None and textstats.cjk_char_codes("abc") is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cjk_code_path_filters_decide_as_plain_path(monkeypatch, seed):
+    # large random Chinese documents (numpy paths, above _LARGE characters), from unique to heavily repeated
+    from mixkit.curate.heuristics import FineWeb, GopherQuality, GopherRepetition
+    from mixkit.pipeline.step import ShardContext
+    from mixkit.records import Document
+
+    monkeypatch.setattr(textstats, "_LARGE", 2000)
+    rng = random.Random(seed)
+    alphabet = [chr(0x4E00 + i) for i in range(rng.choice([5, 50, 3000]))] + list("，。 \n")
+    page = "".join(rng.choices(alphabet, k=rng.randint(3000, 12000)))
+    text = page * rng.choice([1, 1, 3])
+    steps = [GopherRepetition(), GopherQuality(), FineWeb()]
+    fast = [s.keep(Document(id="d", text=text), ShardContext()) for s in steps]
+    monkeypatch.setattr(textstats, "cjk_char_codes", lambda text: None)
+    plain = [s.keep(Document(id="d", text=text), ShardContext()) for s in steps]
+    assert fast == plain
+
+
+def test_heavily_repeated_scan_matches_definition(monkeypatch):
+    # punctuation tokens: the optimistic prefix scan counts fast and continues over every position
+    monkeypatch.setattr(textstats, "_LARGE", 1000)
+    rng = random.Random(3)
+    words = [rng.choice("!?.,;:") * rng.randint(1, 2) for _ in range(6000)]
+    words = split_words(" ".join(words))
+    for n in (5, 7):
+        exact = naive_dup(words, n)
+        for stop in (0, exact // 4, exact // 2, exact - 1, exact, 2 * exact):
+            got = TextStats(" ".join(words)).duplicate_ngram_chars(n, stop_above=stop)
+            assert got == exact if exact <= stop else exact >= got > stop

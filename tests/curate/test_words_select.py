@@ -83,3 +83,40 @@ def test_select_rejects_bad_params():
         Select({"field": "quality", "min": 2, "max": 1})
     with pytest.raises(ValueError):
         Select({"field": "quality", "minimum": 1})
+
+
+def _plain_flagged(step: FlaggedWords, doc: Document) -> tuple[bool | str, float]:
+    """The flagged_words rule written plainly (split everything, count): the reference for the fast paths."""
+    from mixkit.curate.textstats import CJK_RE, doc_lang, split_words
+
+    lang = doc_lang(doc, step.params.lang)
+    text = doc.text
+    if lang == "zh":
+        n_units = max(len(CJK_RE.findall(text)), 1)
+        flagged = sum(len(m.group()) for m in step._zh_re.finditer(text.lower())) if step._zh_re else 0
+        flagged += sum(1 for w in split_words(text.lower()) if w in step._sets.get("en", frozenset()))
+    else:
+        words = split_words(text.lower())
+        n_units = max(len(words), 1)
+        flagged = sum(1 for w in words if w in step._sets.get(lang, step._all))
+    ratio = flagged / n_units
+    return ("flagged_words" if flagged and ratio > step.params.max_ratio else True), round(ratio, 6)
+
+
+@pytest.mark.parametrize("max_ratio", [0.0, 0.02])
+def test_flagged_words_fast_paths_match_plain_rule(max_ratio):
+    import random
+
+    rng = random.Random(int(max_ratio * 100))
+    pieces = ["色情", "赌博", "的", "是", "中", "文", "，", "。", " ", "\n", "xxx", "porn", "Porn.", "cock", "pit",
+              "!!", "?", "-", "the", "cat", "--", "…"]  # fmt: skip
+    step = FlaggedWords({"max_ratio": max_ratio, "tag_meta": True})
+    step.ensure_setup()
+    for i in range(300):
+        k = rng.randint(0, 60)
+        weights = [rng.random() ** 3 for _ in pieces]
+        text = "".join(rng.choices(pieces, weights, k=k))
+        doc = Document(id=str(i), text=text)
+        want, ratio = _plain_flagged(step, doc)
+        assert step.keep(doc, ShardContext()) == want, text
+        assert doc.meta["flagged_ratio"] == ratio, text

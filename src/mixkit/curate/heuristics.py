@@ -457,7 +457,7 @@ class FineWeb(_LangFilter):
             if denom and _dup_count_and_chars(lines)[1] / denom > th["char_duplicates_ratio"]:
                 return "char_dup_ratio"
         if th["new_line_ratio"] is not None:
-            n_words = len(st.words)
+            n_words = st.n_words
             if n_words == 0 or doc.text.count("\n") / n_words > th["new_line_ratio"]:
                 return "list_ratio"
         return True
