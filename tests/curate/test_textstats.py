@@ -203,23 +203,14 @@ def test_duplicate_ngram_bound_covers_every_longer_scan(monkeypatch, large):
 _ZH_ALPHABET = "的了是在和有我不这也就人都一他们个上中为㐀䶿丁龥豈﫿，。！？、：；「」《》\u3000 \n\t"
 
 
-def _plain_stats(text: str) -> TextStats:
-    """TextStats with the code-point path switched off (the reference: one Python string per word)."""
-    stats = TextStats(text, "zh")
-    stats.__dict__["_codes"] = None
+def _plain_stats(text: str, lang: str = "zh") -> TextStats:
+    """TextStats with the word-id paths switched off (the reference: one Python string per word)."""
+    stats = TextStats(text, lang)
+    stats.__dict__["_word_ids"] = None
     return stats
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=_ZH_ALPHABET + "ab1.!-", max_size=1500))
-def test_cjk_code_path_matches_plain_words(text):
-    fast, plain = TextStats(text, "zh"), _plain_stats(text)
-    codes = textstats.cjk_char_codes(text)
-    if codes is not None:
-        assert fast._codes is not None
-        assert split_words(text, cjk_chars=True) == [chr(c) for c in codes.tolist()]
-    else:  # only Han, CJK marks and whitespace, with a Han character, takes the code-point path
-        assert not textstats.CJK_RE.search(text) or re.search(r"[ab1.!\-]", text)
+def _assert_same_stats(fast: TextStats, plain: TextStats) -> None:
     assert fast.words == plain.words
     assert fast.n_words == len(plain.words)
     assert fast.word_set == plain.word_set
@@ -230,6 +221,19 @@ def test_cjk_code_path_matches_plain_words(text):
         assert fast.top_ngram_chars(n) == plain.top_ngram_chars(n)
         assert fast.duplicate_ngram_chars(n) == plain.duplicate_ngram_chars(n)
         assert fast.duplicate_ngram_bound(n) == plain.duplicate_ngram_bound(n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ZH_ALPHABET + "ab1.!-", max_size=1500))
+def test_cjk_code_path_matches_plain_words(text):
+    fast, plain = TextStats(text, "zh"), _plain_stats(text)
+    codes = textstats.cjk_char_codes(text)
+    if codes is not None:
+        assert fast._word_ids is not None
+        assert split_words(text, cjk_chars=True) == [chr(c) for c in codes.tolist()]
+    else:  # only Han, CJK marks and whitespace, with a Han character, takes the code-point path
+        assert not textstats.CJK_RE.search(text) or re.search(r"[ab1.!\-]", text)
+    _assert_same_stats(fast, plain)
     assert textstats.count_han(text) == len(textstats.CJK_RE.findall(text))
 
 
@@ -249,21 +253,26 @@ def test_cjk_char_classes_agree_with_the_split_regex():
     assert textstats.cjk_char_codes("一\U00020000") is None and textstats.cjk_char_codes("abc") is None
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_cjk_code_path_filters_decide_as_plain_path(monkeypatch, seed):
+@pytest.mark.parametrize("seed", range(6))
+def test_word_id_paths_filters_decide_as_plain_path(monkeypatch, seed):
     # large random Chinese documents (numpy paths, above _LARGE characters), from unique to heavily repeated
     from mixkit.curate.heuristics import FineWeb, GopherQuality, GopherRepetition
     from mixkit.pipeline.step import ShardContext
     from mixkit.records import Document
 
     monkeypatch.setattr(textstats, "_LARGE", 2000)
+    monkeypatch.setattr(textstats, "_IDS_MIN_CHUNKS", 1000)
     rng = random.Random(seed)
-    alphabet = [chr(0x4E00 + i) for i in range(rng.choice([5, 50, 3000]))] + list("，。 \n")
+    if seed % 2:  # English-like: words, punctuation runs, spaces
+        alphabet = ["the", "cat", "sat", "Mr.", "don't", "!!", "...", "#", "-", "(a)", "x1", "é"][: 3 + seed]
+        alphabet += [" ", " ", " ", "\n"]
+    else:  # Chinese: Han characters, CJK marks, whitespace
+        alphabet = [chr(0x4E00 + i) for i in range(rng.choice([5, 50, 3000]))] + list("，。 \n")
     page = "".join(rng.choices(alphabet, k=rng.randint(3000, 12000)))
     text = page * rng.choice([1, 1, 3])
     steps = [GopherRepetition(), GopherQuality(), FineWeb()]
     fast = [s.keep(Document(id="d", text=text), ShardContext()) for s in steps]
-    monkeypatch.setattr(textstats, "cjk_char_codes", lambda text: None)
+    monkeypatch.setattr(TextStats, "_word_ids", property(lambda self: None))
     plain = [s.keep(Document(id="d", text=text), ShardContext()) for s in steps]
     assert fast == plain
 
@@ -279,3 +288,20 @@ def test_heavily_repeated_scan_matches_definition(monkeypatch):
         for stop in (0, exact // 4, exact // 2, exact - 1, exact, 2 * exact):
             got = TextStats(" ".join(words)).duplicate_ngram_chars(n, stop_above=stop)
             assert got == exact if exact <= stop else exact >= got > stop
+
+
+_EN_PIECES = ["the", "cat", "Mr.", "U.S.", "don't", "it's", "e.g.", "10km", "$5", "a-b", "!!", "?", "...", "…", "#",
+              "--", "(x)", "'q'", "1", "x1", "é", "www.a.b", "一", "，", " ", " ", "\n", "\t"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_EN_PIECES), max_size=600), st.sampled_from(["en", "zh"]))
+def test_chunk_id_path_matches_plain_words(pieces, lang):
+    text = "".join(pieces)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(textstats, "_IDS_MIN_CHUNKS", 0)
+        mp.setattr(textstats, "_IDS_SAMPLE", 0)  # always take the id path
+        fast = TextStats(text, lang)
+        if text.split():
+            assert fast._word_ids is not None
+        _assert_same_stats(fast, _plain_stats(text, lang))

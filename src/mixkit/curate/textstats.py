@@ -301,7 +301,12 @@ def split_words(text: str, cjk_chars: bool = False) -> list[str]:
     Returns:
         the words, punctuation tokens included, whitespace excluded.
     """
-    chunks = _CJK_TOKEN_RE.findall(text) if cjk_chars and CJK_RE.search(text) else text.split()
+    return _expand_chunks(_CJK_TOKEN_RE.findall(text) if cjk_chars and CJK_RE.search(text) else text.split())
+
+
+def _expand_chunks(chunks: list[str]) -> list[str]:
+    """The words of whitespace-free ``chunks`` (``split_words`` after its whitespace split): each chunk replaced
+    by its pieces."""
     # Most chunks are plain words (letters only, or digits only) and are words as they are: find the others with a
     # comprehension (C-speed string predicates) and splice their pieces in, instead of a Python loop over all.
     complex_at = [i for i, c in enumerate(chunks) if not (c.isalpha() or c.isdigit())]
@@ -463,6 +468,68 @@ def count_han(text: str) -> int:
     return int(np.count_nonzero(_char_classes()[codes] == _CLS_HAN))
 
 
+# Word-id representation (``TextStats._word_ids``): used from this many chunks up (below, the word list is cheap),
+# when a sample of the first chunks is mostly repeats (at most 1 distinct in 4): then hashing each distinct chunk
+# once and gathering with numpy beats a Python string per word; on 10 MB of unique tokens it would not.
+_IDS_MIN_CHUNKS = 20_000
+_IDS_SAMPLE = 20_000
+
+
+class _Numbering(dict):
+    """A dict that gives each new key the next number on first lookup (``__missing__``), so one C-level
+    ``map(numbering.__getitem__, keys)`` numbers keys in order of first appearance."""
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = len(self)
+        return value
+
+
+def _chunk_word_ids(chunks: list[str], n_chars: int) -> tuple[np.ndarray, list[str]] | None:
+    """``(ids, vocab)`` with ``[vocab[i] for i in ids] == split_words`` of the text (of ``n_chars`` characters)
+    that gave ``chunks``, or None when the chunks are too few or too varied for it to pay (``_IDS_MIN_CHUNKS``).
+
+    Method: one pass numbers the distinct chunks (``_Numbering``; Python runs only for a new chunk), each distinct
+    chunk is split once (``_split_chunk``, the pieces ``split_words`` splices in) and its pieces numbered in the
+    vocabulary; then the chunk id of every position is expanded to word ids with numpy (a chunk of k pieces gives
+    k words): a step of 1 inside a chunk's run of pieces and a jump at each chunk's first piece, summed.
+    """
+    if len(chunks) < _IDS_MIN_CHUNKS or 4 * len(set(chunks[:_IDS_SAMPLE])) > min(len(chunks), _IDS_SAMPLE):
+        return None
+    # 4-byte ids and indices when they fit (every word is at least one character, so ``n_chars`` bounds the word
+    # count): the fresh arrays here cost mostly page faults, per byte
+    itype = np.int32 if n_chars < 2**31 else np.int64
+    numbering = _Numbering()
+    chunk_ids = np.fromiter(map(numbering.__getitem__, chunks), dtype=itype, count=len(chunks))
+    vocab: dict[str, int] = {}
+    cache = _CHUNK_CACHE
+    n_pieces: list[int] = []
+    flat: list[int] = []
+    for chunk in numbering:  # in id order
+        if len(chunk) == 1 or chunk.isalpha() or chunk.isdigit():
+            toks: tuple[str, ...] = (chunk,)  # a word as it is (split_words' rule)
+        else:
+            toks = cache.get(chunk) or _split_chunk(chunk)
+        n_pieces.append(len(toks))
+        flat.extend(vocab.setdefault(t, len(vocab)) for t in toks)
+    flat_ids = np.array(flat, dtype=np.int32)
+    if len(flat) == len(numbering):  # every chunk is one word
+        return flat_ids[chunk_ids], list(vocab)
+    pieces = np.array(n_pieces, dtype=itype)
+    first = np.zeros(len(pieces), dtype=itype)  # index in ``flat`` of each chunk's first piece
+    np.cumsum(pieces[:-1], out=first[1:])
+    per = pieces[chunk_ids].astype(itype, copy=False)  # pieces of the chunk at each position
+    start = first[chunk_ids]  # its first piece in ``flat``
+    out_first = np.zeros(len(per), dtype=itype)  # index in the output of each position's first word
+    np.cumsum(per[:-1], out=out_first[1:])
+    # index into ``flat`` of every output word: +1 from word to word inside a chunk, and at a chunk's first
+    # word a jump from the previous chunk's last piece to this chunk's first; the running sum gives the index
+    step = np.ones(int(out_first[-1]) + int(per[-1]), dtype=itype)
+    step[0] = start[0]
+    step[out_first[1:]] = start[1:] - (start[:-1] + per[:-1] - 1)
+    np.cumsum(step, out=step)
+    return flat_ids[step], list(vocab)
+
+
 class TextStats:
     """Lazily computed statistics of one text; each property is computed on first access and kept.
 
@@ -475,59 +542,86 @@ class TextStats:
 
     # words ---------------------------------------------------------------------------------------------------
     @cached_property
-    def _codes(self) -> np.ndarray | None:
-        """Chinese text of one-character words only: their code points (``cjk_char_codes``); else None."""
-        return cjk_char_codes(self.text) if self.lang == "zh" else None
+    def _word_ids(self) -> tuple[np.ndarray, list[str]] | None:
+        """The words as ``(ids, vocab)`` (word i is ``vocab[ids[i]]``, every vocab entry occurs), or None when
+        the plain word list is cheaper.
+
+        Why: a 10 MB Chinese page is 3.3 M one-character words and a page of punctuation 5.8 M words of a few dozen
+        kinds; as Python strings they cost ~1 s to split, hash, measure and count. From ids, hashes and lengths
+        are one gather each from per-vocabulary tables and the counts one ``bincount``. Chinese of Han characters,
+        CJK marks and whitespace only: ids from the code points (``cjk_char_codes``); otherwise from the chunks
+        (``_chunk_word_ids``) when they are mostly repeats.
+        """
+        text = self.text
+        zh = self.lang == "zh"
+        codes = cjk_char_codes(text) if zh else None
+        if codes is not None:
+            counts = np.bincount(codes, minlength=0x10000)
+            distinct = np.flatnonzero(counts)
+            remap = np.zeros(0x10000, dtype=np.int32)
+            remap[distinct] = np.arange(len(distinct), dtype=np.int32)
+            return remap[codes], [chr(c) for c in distinct.tolist()]
+        chunks = _CJK_TOKEN_RE.findall(text) if zh and CJK_RE.search(text) else text.split()
+        ids = _chunk_word_ids(chunks, len(text))
+        if ids is None:
+            self.__dict__["_chunks"] = chunks  # for ``words``: the text is not split twice
+        return ids
 
     @cached_property
     def words(self) -> list[str]:
         """Words including punctuation tokens (Chinese: one word per Han character)."""
-        codes = self._codes
-        if codes is not None:
-            return list(map(chr, codes.tolist()))
+        ids = self._word_ids
+        if ids is not None:
+            return list(map(ids[1].__getitem__, ids[0].tolist()))
+        chunks = self.__dict__.pop("_chunks", None)
+        if chunks is not None:
+            return _expand_chunks(chunks)
         return split_words(self.text, cjk_chars=self.lang == "zh")
 
     @property
     def n_words(self) -> int:
-        """Number of words (without building the word list when the code points give it)."""
-        codes = self._codes
-        return len(codes) if codes is not None else len(self.words)
+        """Number of words (without building the word list when the ids give it)."""
+        ids = self._word_ids
+        return len(ids[0]) if ids is not None else len(self.words)
 
     @cached_property
     def word_counts(self) -> Counter:
         return Counter(self.words)
 
     @cached_property
-    def _code_counts(self) -> list[tuple[int, int]]:
-        """(code point, count) of every distinct word, for ``_codes`` texts."""
-        counts = np.bincount(self._codes, minlength=0x10000)
-        distinct = np.flatnonzero(counts)
-        return list(zip(distinct.tolist(), counts[distinct].tolist(), strict=True))
+    def _vocab_counts(self) -> list[int]:
+        """Occurrences of every vocabulary word (``_word_ids`` texts)."""
+        ids, vocab = self._word_ids
+        return np.bincount(ids, minlength=len(vocab)).tolist()
 
     @cached_property
     def word_set(self) -> frozenset[str]:
         """The distinct words (stop-word checks)."""
-        if self._codes is not None:
-            return frozenset(chr(c) for c, _ in self._code_counts)
-        return frozenset(self.words)
+        ids = self._word_ids
+        return frozenset(ids[1]) if ids is not None else frozenset(self.words)
 
     @cached_property
     def word_features(self) -> dict[str, int]:
         """Counts over words: ``n_words``, ``n_non_symbol`` (words with a char outside PUNCTUATION),
         ``non_symbol_chars`` (their total length), ``n_alpha`` (words with an alphabetic char)."""
-        if self._codes is not None:
-            # one-character words: the features of each distinct character times its count
-            n_non_symbol = n_alpha = 0
-            for c, k in self._code_counts:
-                ch = chr(c)
-                if ch not in PUNCTUATION_SET:
+        ids = self._word_ids
+        if ids is not None:
+            # the features of each distinct word times its count
+            n_non_symbol = non_symbol_chars = n_alpha = 0
+            for w, k in zip(ids[1], self._vocab_counts, strict=True):
+                if w.isalpha():
+                    non_symbol, alpha = True, True  # PUNCTUATION holds no letter
+                else:
+                    non_symbol, alpha = not PUNCTUATION_SET.issuperset(w), any(ch.isalpha() for ch in w)
+                if non_symbol:
                     n_non_symbol += k
-                if ch.isalpha():
+                    non_symbol_chars += k * len(w)
+                if alpha:
                     n_alpha += k
             return {
-                "n_words": len(self._codes),
+                "n_words": len(ids[0]),
                 "n_non_symbol": n_non_symbol,
-                "non_symbol_chars": n_non_symbol,
+                "non_symbol_chars": non_symbol_chars,
                 "n_alpha": n_alpha,
             }
         words = self.words
@@ -614,13 +708,13 @@ class TextStats:
         all the n-gram counting needs (the per-process hash seed only changes *which* words could collide, with
         probability about N²/2⁶⁴; decisions are otherwise identical across runs and workers).
         """
-        codes = self._codes
-        if codes is not None:
-            # one-character words: each distinct character hashed once, then gathered by code point
-            table = np.zeros(0x10000, dtype=np.int64)
-            distinct = [c for c, _ in self._code_counts]
-            table[distinct] = [hash(chr(c)) for c in distinct]
-            return table[codes].view(np.uint64), np.ones(len(codes), dtype=np.int32)
+        ids = self._word_ids
+        if ids is not None:
+            # each distinct word hashed and measured once, then gathered by id
+            vocab = ids[1]
+            hashes = np.fromiter(map(hash, vocab), dtype=np.int64, count=len(vocab))
+            lengths = np.fromiter(map(len, vocab), dtype=np.int32, count=len(vocab))
+            return hashes[ids[0]].view(np.uint64), lengths[ids[0]]
         words = self.words
         h = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
         lens = np.fromiter(map(len, words), dtype=np.int32, count=len(words))  # a word is < 2^31 characters
