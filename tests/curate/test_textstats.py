@@ -305,3 +305,21 @@ def test_chunk_id_path_matches_plain_words(pieces, lang):
         if text.split():
             assert fast._word_ids is not None
         _assert_same_stats(fast, _plain_stats(text, lang))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(_EN_PIECES[:-4] + [" "] * 6), max_size=800),
+    st.integers(2, 4),
+    st.floats(0.0, 0.5),
+)
+def test_word_mass_bound_never_hides_a_top_ngram(pieces, n, frac):
+    # the single-word bound (id path) answers "not exceeded" only when the exact top n-gram is within the limit
+    text = "".join(pieces)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(textstats, "_IDS_MIN_CHUNKS", 0)
+        mp.setattr(textstats, "_IDS_SAMPLE", 0)
+        fast = TextStats(text)
+        exact = _plain_stats(text, "en").top_ngram_chars(n)
+        for limit in (frac * len(text), exact - 1, exact):
+            assert fast.top_ngram_exceeds(n, limit) == (exact > limit)

@@ -24,6 +24,7 @@ spaces), and 。！？ end sentences.
 
 from __future__ import annotations
 
+import operator
 import re
 import sys
 import unicodedata
@@ -595,6 +596,15 @@ class TextStats:
         return np.bincount(ids, minlength=len(vocab)).tolist()
 
     @cached_property
+    def _word_mass_max(self) -> tuple[int, int] | None:
+        """(largest count(w)·len(w), largest count(w)) over the distinct words w, for ``_word_ids`` texts."""
+        ids = self._word_ids
+        if ids is None or not ids[1]:
+            return None
+        counts = self._vocab_counts
+        return max(map(operator.mul, counts, map(len, ids[1]))), max(counts)
+
+    @cached_property
     def word_set(self) -> frozenset[str]:
         """The distinct words (stop-word checks)."""
         ids = self._word_ids
@@ -796,7 +806,16 @@ class TextStats:
         Bound: an n-gram's count x length is the sum of its occurrences' lengths, which is at most the summed
         length of all n-grams in its hash bucket (one weighted ``bincount`` over up to 2^16 buckets, linear time). If no
         bucket exceeds ``limit``, no n-gram does, and the exact count (a sort) is skipped.
+
+        Before it, when the word counts are at hand (``_word_ids``), a bound from single words that needs no n-gram
+        at all: an n-gram g = (w_1..w_n) occurs at most count(w_i) times for every i, so count(g)·len(g) =
+        Σ_i count(g)·len(w_i) + count(g)·(n-1) <= Σ_i count(w_i)·len(w_i) + (n-1)·max count <= n·M + (n-1)·C,
+        with M the largest character mass count(w)·len(w) of a word and C the largest count. On prose (M about
+        3 % of the characters) and on punctuation it settles n = 2..4 without hashing an n-gram.
         """
+        mass = self._word_mass_max
+        if mass is not None and n * mass[0] + (n - 1) * mass[1] <= limit:
+            return False
         if self.n_words > _LARGE:  # below this an exact sort is cheaper than the bucket array
             h = self.ngram_hashes(n)
             n_buckets = min(_BUCKETS, 1 << int(2 * len(h)).bit_length())
