@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
+import ipaddress
 import random
+import re
 import string
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mixkit.curate.pii import PII, TYPES, cn_id_ok, luhn_ok, redact
+from mixkit.curate.pii import PII, TYPES, cn_id_ok, find_pii, luhn_ok, redact, shannon_entropy
 from mixkit.pipeline.step import ShardContext
 from mixkit.records import Document
 
@@ -193,3 +199,283 @@ def test_step_counts_per_type():
     assert out[0].text == "写信到 <EMAIL> 或致电 <PHONE>，IP <IP_ADDRESS>。Mail <EMAIL>."
     assert ctx.stats["pii"].counters == Counter({"EMAIL": 2, "PHONE": 1, "IP_ADDRESS": 1})
     assert out[0].meta["pii"] == {"EMAIL": 2, "IP_ADDRESS": 1, "PHONE": 1}
+
+
+# --- the fast find_pii against the plain implementation it replaced --------------------------------------------
+# The reference below is the previous implementation, kept verbatim in behaviour: every detector regex (with its
+# leading look-behind) run window by window around cheap anchors, validators per match, a set of candidates and a
+# sorted sweep. The fast path must give exactly the same spans.
+
+_R_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9_.+%-])[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9_-])"
+)
+_R_VERSION_CUE = re.compile(
+    r"(?:version|release|ver|python|build|firmware|kernel|v|rev|tag|chrome|firefox|version:)[\s:=]*$",
+    re.IGNORECASE,
+)
+_R_IPV4 = re.compile(
+    r"(?<![A-Za-z0-9_.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    r"(?![A-Za-z0-9_]|\.\d)"
+)
+_R_IPV6 = re.compile(
+    r"(?<![A-Za-z0-9_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?(?![A-Za-z0-9_:])"
+)
+_R_PHONE_INTL = re.compile(r"(?<![A-Za-z0-9_+])\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){1,5}(?![A-Za-z0-9_])")
+_R_PHONE_NA = re.compile(r"(?<![A-Za-z0-9_-])(?:\(\d{3}\)\s?|\d{3}[-.])\d{3}[-.]\d{4}(?![A-Za-z0-9_-])")
+_R_PHONE_CN_MOBILE = re.compile(r"(?<![A-Za-z0-9_+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![A-Za-z0-9_])")
+_R_PHONE_CN_LAND = re.compile(r"(?<![A-Za-z0-9_-])0\d{2,3}-\d{7,8}(?![A-Za-z0-9_-])")
+_R_ID = re.compile(
+    r"(?<![A-Za-z0-9_])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+    r"(?![A-Za-z0-9_])"
+)
+_R_CARD = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:\d{4}[ -]){3}\d{1,7}(?![A-Za-z0-9_-])|(?<![A-Za-z0-9_-])\d{13,19}(?![A-Za-z0-9_-])"
+)
+_R_SECRETS = [
+    re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]+?-----END (?:[A-Z]+ )*PRIVATE KEY-----"),
+    re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
+    re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])"),
+    re.compile(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{60,255}"),
+    re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}(?![A-Za-z0-9_-])"),
+    re.compile(r"(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}"),
+    re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_-])"),
+    re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk|pk)_live_[0-9A-Za-z]{16,}"),
+]
+_R_ASSIGN = re.compile(r"(?=(?::|=|=>)[ \t]{0,4}[\"']?([A-Za-z0-9/+_\-.~]{16,}={0,2}))")
+_R_SECRET_NAME = re.compile(
+    r"(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|auth[_-]?key|private[_-]?key)[a-z0-9_.\-]{0,40}"
+    r"[\"']?[ \t]{0,4}$"
+)
+
+
+def _r_luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _r_cn_id(value: str) -> bool:
+    if len(value) != 18 or not value[:17].isdigit():
+        return False
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    s = sum(int(c) * w for c, w in zip(value[:17], weights, strict=True))
+    return "10X98765432"[s % 11] == value[17].upper()
+
+
+def _r_ipv4_not_personal(a: int, b: int, c: int) -> bool:
+    return (
+        a in (0, 10, 127)
+        or a >= 224
+        or (a == 169 and b == 254)
+        or (a == 172 and 16 <= b <= 31)
+        or (a == 192 and b == 168)
+        or (a == 100 and 64 <= b <= 127)
+        or (a == 198 and b in (18, 19))
+        or (a == 192 and b == 0 and c in (0, 2))
+        or (a == 198 and b == 51 and c == 100)
+        or (a == 203 and b == 0 and c == 113)
+    )
+
+
+def _r_ipv4_ok(text, start, value, private):
+    if _R_VERSION_CUE.search(text[max(0, start - 12) : start]):
+        return False
+    if private:
+        return True
+    a, b, c, _ = (int(x) for x in value.split("."))
+    return not _r_ipv4_not_personal(a, b, c)
+
+
+def _r_ipv6_ok(text, start, value, private):
+    value = value.split("%")[0]
+    groups = [g for g in value.split(":") if g]
+    if len(groups) < 3 or not any(any(c.isdigit() for c in g) for g in groups):
+        return False
+    if "::" not in value and len(groups) != 8:
+        return False
+    try:
+        ip = ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    if private:
+        return True
+    return not (ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_private or ip.is_multicast)
+
+
+def _r_digits(s):
+    return "".join(c for c in s if c.isdigit())
+
+
+def _r_card_ok(text, start, value, private):
+    d = _r_digits(value)
+    prefix = re.compile(r"^(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|62|6011|65|35)")
+    if not 13 <= len(d) <= 19 or not prefix.match(d):
+        return False
+    if d.startswith(("34", "37")) and len(d) != 15:
+        return False
+    if d.startswith("4") and len(d) not in (13, 16, 19):
+        return False
+    if d.startswith(("5", "2")) and len(d) != 16:
+        return False
+    return _r_luhn(d)
+
+
+def _r_always(text, start, value, private):
+    return True
+
+
+_R_FAMILIES = [
+    (re.compile(r"PRIVATE KEY-----"), 80, 8000, [("SECRET", _R_SECRETS[0], _r_always)]),
+    (
+        re.compile(r"AKIA|ASIA|gh[pousr]_|github_pat_|sk-|xox[abprs]-|AIza|_live_"),
+        16,
+        300,
+        [("SECRET", r, _r_always) for r in _R_SECRETS[1:]],
+    ),
+    (re.compile(r"@"), 90, 260, [("EMAIL", _R_EMAIL, _r_always)]),
+    (
+        re.compile(r"\d[\d \-.()]{6,}"),
+        3,
+        2,
+        [
+            ("ID_NUMBER", _R_ID, lambda t, s, v, p: _r_cn_id(v)),
+            ("BANK_CARD", _R_CARD, _r_card_ok),
+            ("PHONE", _R_PHONE_INTL, lambda t, s, v, p: 8 <= len(_r_digits(v)) <= 15),
+            ("PHONE", _R_PHONE_CN_MOBILE, _r_always),
+            ("PHONE", _R_PHONE_NA, _r_always),
+            ("PHONE", _R_PHONE_CN_LAND, _r_always),
+            ("IP_ADDRESS", _R_IPV4, _r_ipv4_ok),
+        ],
+    ),
+    (re.compile(r":[0-9A-Fa-f]*:"), 41, 41, [("IP_ADDRESS", _R_IPV6, _r_ipv6_ok)]),
+]
+_R_PRIORITY = {
+    t: i for i, t in enumerate(("SECRET", "EMAIL", "ID_NUMBER", "BANK_CARD", "PHONE", "IP_ADDRESS"))
+}
+
+
+def _r_windows(text, anchor, left, right):
+    out = []
+    for m in anchor.finditer(text):
+        s, e = max(0, m.start() - left), min(len(text), m.end() + right)
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def reference_find_pii(text, types=TYPES, redact_private_ips=False):
+    """The previous ``find_pii``: each detector regex on each anchor window, a set of candidates, one sweep."""
+    wanted = set(types)
+    cands = set()
+    for anchor, left, right, dets in _R_FAMILIES:
+        dets = [d for d in dets if d[0] in wanted]
+        if not dets:
+            continue
+        for ws, we in _r_windows(text, anchor, left, right):
+            window = text[ws:we]
+            for typ, pattern, ok in dets:
+                for m in pattern.finditer(window):
+                    if ok(text, ws + m.start(), m.group(), redact_private_ips):
+                        cands.add((ws + m.start(), ws + m.end(), typ))
+    if "SECRET" in wanted:
+        for m in _R_ASSIGN.finditer(text):
+            value = m.group(1)
+            before = text[max(0, m.start() - 60) : m.start()].lower()
+            if (
+                _R_SECRET_NAME.search(before)
+                and shannon_entropy(value) >= 3.0
+                and any(c.isdigit() for c in value)
+                and any(c.isalpha() for c in value)
+            ):
+                cands.add((m.start(1), m.end(1), "SECRET"))
+    taken = []
+    for cand in sorted(cands, key=lambda c: (c[0], _R_PRIORITY[c[2]], c[0] - c[1])):
+        if taken and cand[0] < taken[-1][1]:
+            last = taken[-1]
+            if (_R_PRIORITY[cand[2]], cand[0] - cand[1]) < (_R_PRIORITY[last[2]], last[0] - last[1]):
+                taken[-1] = cand
+            continue
+        taken.append(cand)
+    return taken
+
+
+# text fragments that make detectors fire, nearly fire, overlap and meet window edges
+_PIECES = [
+    "0", "1", "2", "5", "7", "8", "9", "12", "13", "86", "138", "255", "4111", "1111", "0571", "2024", "19491231",
+    "110105", "002X", "x", "X", "a", "f", "ab", "E", "v", "version", "ver ", "key", "api_key", "token", "secret",
+    "password", " ", "  ", "\t", "\n", "-", ".", "..", ":", "::", "=", "=>", "+", "(", ")", "_", "/", "'", '"',
+    ",", ";", "@", "#", "%", "!", "~", "AKIA", "ASIA", "IOSFODNN7EXAMPLE", "ghp_", "sk-", "sk_live_", "xoxb-",
+    "AIza", "github_pat_", "example.com", "mail.example.org", "bob", "j.doe", "2a01:", "fe80", "::1",
+    "1.2.3.4", "8.8.8.8", "192.168.1.1", "10.0.0.1", "(555) 123-4567", "555-123-4567", "+1 ", "+44 20 7946 0958",
+    "+86 139 1234 5678", "13912345678", "4111 1111 1111 1111", "4111111111111111", "11010519491231002X",
+    "010-12345678", "aB3dE5fG7hJ9kL1mN3pQ", "٣", "１", "中", "’", "é", "\x00", "PRIVATE KEY-----",
+    "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----",
+]  # fmt: skip
+
+
+@st.composite
+def _pii_texts(draw) -> str:
+    parts = draw(st.lists(st.sampled_from(_PIECES), max_size=60))
+    if draw(st.booleans()):
+        parts.append(draw(st.text(alphabet="0123456789 .-()+:@aAxX\t\n", max_size=40)))
+    return "".join(parts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_pii_texts(), st.booleans())
+def test_find_pii_matches_reference(text, private):
+    assert find_pii(text, redact_private_ips=private) == reference_find_pii(text, redact_private_ips=private)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_pii_texts(), st.lists(st.sampled_from(TYPES), min_size=1, max_size=3, unique=True))
+def test_find_pii_types_subset_matches_reference(text, types):
+    assert find_pii(text, types) == reference_find_pii(text, types)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # long local part / token: the windows cut them (the reference behaviour is kept)
+        "x" * 200 + "@example.com and " + "sk-" + "a" * 400,
+        "(555)\t123-4567 and (555)\n123-4567 and 1 (555)\t123-4567",
+        "version\n8.8.4.4 v: 8.8.4.4 ver=8.8.4.4 K8.8.4.4 \u212a 8.8.4.4",
+        "token\n= aB3dE5fG7hJ9kL1mN3pQ and \u212aey: aB3dE5fG7hJ9kL1mN3pQ",
+        "٣12.1.1.1 ١٢٣-٤٥٦-٧٨٩٠ 13912345678 ١٣٩١٢٣٤٥٦٧٨",
+        "a@b.com#c@d.com a@@b.com @x.com a@x",
+        "1234 5678 9012 3456 7890 1234 5678",
+        "-----BEGIN RSA PRIVATE KEY-----\n" + "A" * 9000 + "\n-----END RSA PRIVATE KEY-----",
+    ],
+)
+def test_find_pii_edge_cases_match_reference(text):
+    for private in (False, True):
+        assert find_pii(text, redact_private_ips=private) == reference_find_pii(
+            text, redact_private_ips=private
+        )
+
+
+def test_find_pii_on_benchmark_documents_matches_reference():
+    """The pathological benchmark's documents (50 KB versions), including dense PII in code."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "curate_pathological.py"
+    spec = importlib.util.spec_from_file_location("curate_pathological", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for name, text in bench.documents(0.05).items():
+        assert find_pii(text) == reference_find_pii(text), name
+
+
+def test_generated_truth_set_matches_reference():
+    rng = random.Random(99)
+    for _ in range(200):
+        typ = rng.choice(TYPES)
+        text = rng.choice(EN + ZH + CODE).format(v=make_pii(typ, rng)) + " " + make_lookalike(rng)
+        assert find_pii(text) == reference_find_pii(text)
