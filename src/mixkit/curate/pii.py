@@ -175,10 +175,15 @@ _F_SECRETS = [
     re.compile(r"sk-(?<![A-Za-z0-9_-]sk-)(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}(?![A-Za-z0-9_-])"),
     re.compile(r"xox(?<![A-Za-z0-9]xox)[abprs]-[A-Za-z0-9-]{10,}"),
     re.compile(r"AIza(?<![A-Za-z0-9_-]AIza)[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_-])"),
-    re.compile(r"[srp]k_live_(?<![A-Za-z0-9_][srp]k_live_)[0-9A-Za-z]{16,}"),
+    # matched from the "k" so that the pattern starts with a literal; one is added back to the start
+    re.compile(r"k_live_(?<![A-Za-z0-9_][srp]k_live_)(?<=[srp]k_live_)[0-9A-Za-z]{16,}"),
 ]
+# how far before each twin's match its reference match starts
+_F_SECRET_SHIFTS = [0, 0, 0, 0, 0, 0, 1]
 _ASSIGN_VALUE = r"[ \t]{0,4}[\"']?([A-Za-z0-9/+_\-.~]{16,}={0,2})"
-_F_ASSIGN = re.compile(rf"[:=](?:(?={_ASSIGN_VALUE})|(?<==)(?=>{_ASSIGN_VALUE}))")
+# one twin per operator character, each with a literal first character
+_F_ASSIGN_COLON = re.compile(rf":(?={_ASSIGN_VALUE})")
+_F_ASSIGN_EQUALS = re.compile(rf"=(?:(?={_ASSIGN_VALUE})|(?=>{_ASSIGN_VALUE}))")
 # an e-mail split at its "@": the local part (searched for leftmost, ending at the "@") and the domain
 _EMAIL_LOCAL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-](?<![A-Za-z0-9_.+%-][A-Za-z0-9!#$%&'*+/=?^_`{|}~-])"
@@ -292,7 +297,6 @@ _NA_SPLIT = re.compile(r"\(\d{3}\)[^\S ]\d")
 _AT = re.compile("@")
 _PRIORITY = {t: i for i, t in enumerate(("SECRET", "EMAIL", "ID_NUMBER", "BANK_CARD", "PHONE", "IP_ADDRESS"))}
 _span = re.Match.span
-_group = re.Match.group
 
 
 def _windows(text: str, anchor: re.Pattern, left: int, right: int) -> list[tuple[int, int]]:
@@ -489,8 +493,9 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
         windows = _merged(*_spans(_VENDOR_ANCHOR.finditer(text)), n, 16, 300)
         if windows:
             masked = _masked(text, windows)
-            for pattern in _F_SECRETS:
-                found.append((*_spans(pattern.finditer(masked)), _PRIORITY["SECRET"]))
+            for pattern, shift in zip(_F_SECRETS, _F_SECRET_SHIFTS, strict=True):
+                starts, ends = _spans(pattern.finditer(masked))
+                found.append((starts - shift, ends, _PRIORITY["SECRET"]))
     if "EMAIL" in wanted:
         at = np.flatnonzero(b[:n] == 64)
         if len(at):
@@ -511,13 +516,13 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
             add_lists(s_list, e_list, typ)
             continue
         if cands is None:
-            ms = list(pattern.finditer(text))
+            matches = pattern.finditer(text)
         else:
-            ms = list(filter(None, map(pattern.match, repeat(text), cands[key])))
-        starts, ends = _spans(ms)
+            matches = filter(None, map(pattern.match, repeat(text), cands[key]))
+        starts, ends = _spans(matches)
         keep = _first_of_chains(starts, ends)
         if ok is not None:
-            values = list(map(_group, ms))
+            values = list(map(text.__getitem__, map(slice, starts.tolist(), ends.tolist())))
             verdict = {v: ok(v, private) for v in set(values)}  # validators depend on the value only
             keep &= np.fromiter(map(verdict.__getitem__, values), dtype=bool, count=len(values))
             if key == "IP_ADDRESS":
@@ -536,7 +541,7 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
             add_lists(s_list, e_list, "IP_ADDRESS")
     if "SECRET" in wanted:
         s_list, e_list = [], []
-        for m in _F_ASSIGN.finditer(text):
+        for m in chain(_F_ASSIGN_COLON.finditer(text), _F_ASSIGN_EQUALS.finditer(text)):
             g = m.lastindex or 1
             value = m.group(g)
             start = m.start()
