@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import ipaddress
 import random
@@ -10,11 +11,13 @@ import string
 import uuid
 from collections import Counter
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import mixkit.curate.pii as pii_module
 from mixkit.curate.pii import PII, TYPES, cn_id_ok, find_pii, luhn_ok, redact, shannon_entropy
 from mixkit.pipeline.step import ShardContext
 from mixkit.records import Document
@@ -430,16 +433,32 @@ def _pii_texts(draw) -> str:
     return "".join(parts)
 
 
+@contextlib.contextmanager
+def _vectorised():
+    """Force the long-text paths (candidate starts from numpy, numpy sweep) on short texts too."""
+    with (
+        mock.patch.object(pii_module, "_VECTOR_MIN_CHARS", 0),
+        mock.patch.object(pii_module, "_SWEEP_SMALL_MAX", 0),
+    ):
+        yield
+
+
 @settings(max_examples=400, deadline=None)
 @given(_pii_texts(), st.booleans())
 def test_find_pii_matches_reference(text, private):
-    assert find_pii(text, redact_private_ips=private) == reference_find_pii(text, redact_private_ips=private)
+    expected = reference_find_pii(text, redact_private_ips=private)
+    assert find_pii(text, redact_private_ips=private) == expected
+    with _vectorised():
+        assert find_pii(text, redact_private_ips=private) == expected
 
 
 @settings(max_examples=100, deadline=None)
 @given(_pii_texts(), st.lists(st.sampled_from(TYPES), min_size=1, max_size=3, unique=True))
 def test_find_pii_types_subset_matches_reference(text, types):
-    assert find_pii(text, types) == reference_find_pii(text, types)
+    expected = reference_find_pii(text, types)
+    assert find_pii(text, types) == expected
+    with _vectorised():
+        assert find_pii(text, types) == expected
 
 
 @pytest.mark.parametrize(
@@ -458,9 +477,10 @@ def test_find_pii_types_subset_matches_reference(text, types):
 )
 def test_find_pii_edge_cases_match_reference(text):
     for private in (False, True):
-        assert find_pii(text, redact_private_ips=private) == reference_find_pii(
-            text, redact_private_ips=private
-        )
+        expected = reference_find_pii(text, redact_private_ips=private)
+        assert find_pii(text, redact_private_ips=private) == expected
+        with _vectorised():
+            assert find_pii(text, redact_private_ips=private) == expected
 
 
 def test_find_pii_on_benchmark_documents_matches_reference():
@@ -470,7 +490,10 @@ def test_find_pii_on_benchmark_documents_matches_reference():
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     for name, text in bench.documents(0.05).items():
-        assert find_pii(text) == reference_find_pii(text), name
+        expected = reference_find_pii(text)
+        assert find_pii(text) == expected, name
+        with _vectorised():
+            assert find_pii(text) == expected, name
 
 
 def test_generated_truth_set_matches_reference():
@@ -478,4 +501,7 @@ def test_generated_truth_set_matches_reference():
     for _ in range(200):
         typ = rng.choice(TYPES)
         text = rng.choice(EN + ZH + CODE).format(v=make_pii(typ, rng)) + " " + make_lookalike(rng)
-        assert find_pii(text) == reference_find_pii(text)
+        expected = reference_find_pii(text)
+        assert find_pii(text) == expected
+        with _vectorised():
+            assert find_pii(text) == expected

@@ -421,10 +421,17 @@ def _digit_starts(text: str, b: np.ndarray) -> dict[str, list[int]] | None:
     return {k: v.tolist() for k, v in out.items()}
 
 
+_NO_SPANS = np.zeros(0, dtype=np.int64)
+_NO_SPANS.flags.writeable = False
+
+
 def _spans(matches: Iterable[re.Match]) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end arrays of ``matches`` (built in C: no Python code runs per match)."""
-    flat = np.fromiter(chain.from_iterable(map(_span, matches)), dtype=np.int64)
-    return flat[0::2], flat[1::2]
+    """Start and end arrays of ``matches`` (no Python code runs per match)."""
+    flat = list(chain.from_iterable(map(_span, matches)))
+    if not flat:  # the usual case on short texts: skip numpy's per-call overhead
+        return _NO_SPANS, _NO_SPANS
+    arr = np.array(flat, dtype=np.int64)
+    return arr[0::2], arr[1::2]
 
 
 def _first_of_chains(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -469,6 +476,10 @@ _DIGIT_DETECTORS: list[tuple[str, str, re.Pattern, Callable[[str, bool], bool] |
 # stands for every character beyond Latin-1)
 _CUE_BEFORE = np.array([chr(i).isalpha() or chr(i).isspace() or chr(i) in ":=?" for i in range(256)])
 _TYPE_OF_PRIORITY = sorted(_PRIORITY, key=_PRIORITY.__getitem__)
+# from this length on, digit detectors use candidate starts and the sweep is vectorised (numpy's per-call overhead
+# of a few microseconds per operation only pays off on longer texts)
+_VECTOR_MIN_CHARS = 20_000
+_SWEEP_SMALL_MAX = 256
 
 
 def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[int], list[str]]:
@@ -496,7 +507,7 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
             for pattern, shift in zip(_F_SECRETS, _F_SECRET_SHIFTS, strict=True):
                 starts, ends = _spans(pattern.finditer(masked))
                 found.append((starts - shift, ends, _PRIORITY["SECRET"]))
-    if "EMAIL" in wanted:
+    if "EMAIL" in wanted and "@" in text:
         at = np.flatnonzero(b[:n] == 64)
         if len(at):
             masked = _masked(text, _merged(at, at + 1, n, 90, 260))
@@ -505,7 +516,11 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
             spans = _emails(masked, at.tolist())
             add_lists([s for s, _ in spans], [e for _, e in spans], "EMAIL")
     digit_dets = [d for d in _DIGIT_DETECTORS if d[1] in wanted]
-    cands = _digit_starts(text, b) if digit_dets else None
+    # every digit match lies in a run of 7+ of [\d \-.()] (see _DIGIT_ANCHOR): without one there is none
+    if digit_dets and _DIGIT_ANCHOR.search(text) is None:
+        digit_dets = []
+    # short texts: the twins on the whole text cost less than the vectorised candidate search's fixed overhead
+    cands = _digit_starts(text, b) if digit_dets and n >= _VECTOR_MIN_CHARS else None
     for key, typ, pattern, ok in digit_dets:
         if key == "NA" and _NA_SPLIT.search(text) is not None:
             s_list, e_list = [], []
@@ -520,6 +535,8 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
         else:
             matches = filter(None, map(pattern.match, repeat(text), cands[key]))
         starts, ends = _spans(matches)
+        if not len(starts):
+            continue
         keep = _first_of_chains(starts, ends)
         if ok is not None:
             values = list(map(text.__getitem__, map(slice, starts.tolist(), ends.tolist())))
@@ -558,6 +575,23 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
     return _sweep(found)
 
 
+def _sweep_small(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[int], list[int], list[str]]:
+    """``_sweep`` for a few candidates: the plain sequential sweep over sorted (start, priority, -length) tuples."""
+    cands = sorted(
+        (s, p, s - e, e)
+        for starts, ends, p in found
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+    )
+    taken: list[tuple[int, int, int, int]] = []
+    for cand in cands:
+        if taken and cand[0] < taken[-1][3]:
+            if cand[1:3] < taken[-1][1:3]:
+                taken[-1] = cand
+            continue
+        taken.append(cand)
+    return [c[0] for c in taken], [c[3] for c in taken], [_TYPE_OF_PRIORITY[c[1]] for c in taken]
+
+
 def _sweep(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[int], list[int], list[str]]:
     """Resolve overlapping candidates: left to right, where two spans overlap keep the higher-priority type
     (then the longer span).
@@ -567,6 +601,8 @@ def _sweep(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[int], 
     lone candidates are kept as they are."""
     if not found:
         return [], [], []
+    if sum(len(f[0]) for f in found) < _SWEEP_SMALL_MAX:
+        return _sweep_small(found)
     starts = np.concatenate([f[0] for f in found])
     ends = np.concatenate([f[1] for f in found])
     prio = np.concatenate([np.full(len(f[0]), f[2], dtype=np.int64) for f in found])
