@@ -401,11 +401,15 @@ def _digit_starts(text: str, b: np.ndarray) -> dict[str, list[int]] | None:
         ]
         grouped = grouped[(b[grouped + k + 4] == 32) | (b[grouped + k + 4] == 45)]
     grouped = grouped[dig[grouped + 15]]
-    long_run = starts[no_dash & (length >= 13) & (length <= 19)]
+    # 13-19 digits: the whole run, followed by a character outside the look-ahead class
+    long_run = starts[no_dash & (length >= 13) & (length <= 19) & ~_LB_DASH[after]]
     out["BANK_CARD"] = np.sort(np.concatenate((grouped, long_run)))
     out["IP_ADDRESS"] = starts[~_LB_DOT[before] & (length <= 3) & (after == 46)]
     out["LAND"] = starts[no_dash & (first == 48) & ((length == 3) | (length == 4)) & (after == 45)]
+    # "ddd-ddd-dddd" (or with dots): 3 digits, a separator, 3 digits, a separator, 4 digits
     na = starts[no_dash & (length == 3) & ((after == 45) | (after == 46))]
+    na = na[dig[na + 4] & dig[na + 5] & dig[na + 6] & ((b[na + 7] == 45) | (b[na + 7] == 46))]
+    na = na[dig[na + 8] & dig[na + 9] & dig[na + 10] & dig[na + 11]]
     par = np.flatnonzero(b == 40)
     par = par[~_LB_DASH[b[par - 1]] & dig[par + 1] & dig[par + 2] & dig[par + 3] & (b[par + 4] == 41)]
     out["NA"] = np.sort(np.concatenate((na, par)))
