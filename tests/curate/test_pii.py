@@ -505,3 +505,33 @@ def test_generated_truth_set_matches_reference():
         assert find_pii(text) == expected
         with _vectorised():
             assert find_pii(text) == expected
+
+
+_TWINS = [
+    (_R_IPV4, pii_module._F_IPV4, 0),
+    (_R_IPV6, pii_module._F_IPV6, 0),
+    (_R_PHONE_INTL, pii_module._F_PHONE_INTL, 0),
+    (_R_PHONE_NA, pii_module._F_PHONE_NA, 0),
+    (_R_PHONE_CN_MOBILE, pii_module._F_PHONE_CN_MOBILE, 0),
+    (_R_PHONE_CN_LAND, pii_module._F_PHONE_CN_LAND, 0),
+    (_R_ID, pii_module._F_ID, 0),
+    (_R_CARD, pii_module._F_CARD, 0),
+    *zip(_R_SECRETS[1:], pii_module._F_SECRETS, pii_module._F_SECRET_SHIFTS, strict=True),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_pii_texts())
+def test_fast_twins_match_reference_patterns(text):
+    """Each twin (look-behind after the first character) finds the reference pattern's matches."""
+    for ref, twin, shift in _TWINS:
+        assert [(m.start() - shift, m.end()) for m in twin.finditer(text)] == [
+            m.span() for m in ref.finditer(text)
+        ], ref.pattern
+    assign = [(m.start(), m.span(m.lastindex)) for m in _R_ASSIGN.finditer(text)]
+    fast = sorted(
+        (m.start(), m.span(m.lastindex or 1))
+        for pattern in (pii_module._F_ASSIGN_COLON, pii_module._F_ASSIGN_EQUALS)
+        for m in pattern.finditer(text)
+    )
+    assert fast == assign
