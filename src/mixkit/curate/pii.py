@@ -291,10 +291,10 @@ _VENDOR_ANCHOR = re.compile(r"AKIA|ASIA|gh[pousr]_|github_pat_|sk-|xox[abprs]-|A
 _IPV6_ANCHOR = re.compile(r":[0-9A-Fa-f]*:")
 # The digit detectors run on the whole text: every match of theirs lies in a run of 7+ of [\d \-.()] (plus at
 # most a "+" or "(" before and an "X" after), which is what their windows used to cover. The one exception is a
-# North-American "(555)<tab or newline>123-4567", which spans two runs: if one occurs, that detector falls back to
-# the windows around this anchor (3 characters left, 2 right) so that the result stays as before.
+# North-American "(555)<tab or newline>123-4567", which spans two runs: the windows (3 characters left of the
+# anchor, 2 right) used to cut its "(555)" off and miss it; on the whole text it is found (a recall fix), and a
+# text may hold any number of them at no extra cost.
 _DIGIT_ANCHOR = re.compile(r"\d[\d \-.()]{6,}")
-_NA_SPLIT = re.compile(r"\(\d{3}\)[^\S ]\d")
 _PRIORITY = {t: i for i, t in enumerate(("SECRET", "EMAIL", "ID_NUMBER", "BANK_CARD", "PHONE", "IP_ADDRESS"))}
 _span = re.Match.span
 
@@ -526,14 +526,6 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
     # short texts: the twins on the whole text cost less than the vectorised candidate search's fixed overhead
     cands = _digit_starts(text, b) if digit_dets and n >= _VECTOR_MIN_CHARS else None
     for key, typ, pattern, ok in digit_dets:
-        if key == "NA" and _NA_SPLIT.search(text) is not None:
-            s_list, e_list = [], []
-            for ws, we in _windows(text, _DIGIT_ANCHOR, 3, 2):
-                for s, e in map(_span, _PHONE_NA_RE.finditer(text[ws:we])):
-                    s_list.append(ws + s)
-                    e_list.append(ws + e)
-            add_lists(s_list, e_list, typ)
-            continue
         if cands is None:
             matches = pattern.finditer(text)
         else:
