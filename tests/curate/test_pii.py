@@ -547,3 +547,69 @@ def test_north_american_phone_across_a_tab_is_found():
     assert [typ for _, _, typ in find_pii(text)] == ["PHONE", "PHONE"]
     big = ("call (555)\t123-4567 or 4111 1111 1111 1111 now\n" * 2000)[:100_000]
     assert sum(typ == "PHONE" for _, _, typ in find_pii(big)) == big.count("(555)\t123-4567")
+
+
+def _dense_texts(rng: random.Random, size: int = 50_000) -> dict[str, str]:
+    """Log-like dumps of PII-like tokens, repeated and random (the vectorised IPv4/IPv6/e-mail/assignment paths)."""
+
+    def fill(make) -> str:
+        parts: list[str] = []
+        total = 0
+        while total < size:
+            parts.append(make())
+            total += len(parts[-1])
+        return "".join(parts)[:size]
+
+    def octet() -> str:
+        return str(
+            rng.choice((rng.randint(0, 255), rng.choice((0, 1, 10, 127, 169, 172, 192, 198, 203, 255))))
+        )
+
+    seps = (" ", "\n", ".", ":", "=", "v", "-", "_", "a", "..", " v ", "ver=", "version: ", "\u212a", "1")
+    ipv4 = (octet() for _ in iter(int, 1))
+    return {
+        "ipv4": ("8.8.8.8 " * size)[:size],
+        "ipv6": ("2001:db8::1 " * size)[:size],
+        "email": ("a@b.co " * size)[:size],
+        "assign": ("api_key = aB3dE5fG7hJ9kL1mN3pQ\n" * size)[:size],
+        "colons": ("a:b:c:d " * size)[:size],
+        "random_ipv4": fill(
+            lambda: ".".join(next(ipv4) for _ in range(rng.randint(3, 5))) + rng.choice(seps)
+        ),
+        "random_ipv6": fill(
+            lambda: (
+                ":".join(
+                    rng.choice(("", f"{rng.randint(0, 65535):x}", "fe80", "0"))
+                    for _ in range(rng.randint(2, 9))
+                )
+                + rng.choice(seps)
+            )
+        ),
+        "random_email": fill(
+            lambda: (
+                _rand(rng, "ab.-_+", rng.randint(0, 6))
+                + rng.choice(("@", "@@", ".@", "@-"))
+                + _rand(rng, "xy.-", rng.randint(0, 5))
+                + rng.choice((".com", ".c", ".io", ""))
+                + rng.choice(seps)
+            )
+        ),
+        "random_assign": fill(
+            lambda: (
+                rng.choice(("api_key", "token", "x", "passwd", "secret_2"))
+                + rng.choice((" = ", ":", "=>", "= '"))
+                + _rand(rng, string.ascii_letters + string.digits + "+/=", rng.randint(10, 24))
+                + rng.choice(seps)
+            )
+        ),
+    }
+
+
+def test_find_pii_on_dense_texts_matches_reference():
+    """Dense and random IPv4/IPv6/e-mail/assignment dumps (~50 KB), both paths, against the reference."""
+    for name, text in _dense_texts(random.Random(7)).items():
+        for private in (False, True):
+            expected = reference_find_pii(text, redact_private_ips=private)
+            assert find_pii(text, redact_private_ips=private) == expected, name
+            with _vectorised():
+                assert find_pii(text, redact_private_ips=private) == expected, name

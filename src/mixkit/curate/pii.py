@@ -370,7 +370,9 @@ _ATOM = _byte_table(string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
 _NON_ASCII_DIGIT = re.compile(r"[^\D0-9]")
 
 
-def _digit_starts(text: str, b: np.ndarray) -> dict[str, list[int]] | None:
+def _digit_starts(
+    text: str, b: np.ndarray
+) -> tuple[dict[str, list[int]], tuple[np.ndarray, ...]] | tuple[None, None]:
     r"""Candidate start positions, in order, for each digit detector (None if ``text`` has digits beyond 0-9).
 
     Scanning 10 MB of digit-dense text with each digit detector stops at every digit (~50 ns each, 7 detectors);
@@ -379,7 +381,7 @@ def _digit_starts(text: str, b: np.ndarray) -> dict[str, list[int]] | None:
     card: 4 digits then a separator, or 13-19 digits; IPv4: 1-3 digits then "."; ...). Every match of a detector
     starts at one of its candidates, so matching its pattern at each candidate finds the same matches."""
     if not text.isascii() and _NON_ASCII_DIGIT.search(text) is not None:
-        return None
+        return None, None
     dig = (b - 48) < 10
     edges = np.diff(dig.view(np.int8), prepend=np.int8(0))
     starts = np.flatnonzero(edges == 1)
@@ -405,6 +407,27 @@ def _digit_starts(text: str, b: np.ndarray) -> dict[str, list[int]] | None:
     long_run = starts[no_dash & (length >= 13) & (length <= 19) & ~_LB_DASH[after]]
     out["BANK_CARD"] = np.sort(np.concatenate((grouped, long_run)))
     out["IP_ADDRESS"] = starts[~_LB_DOT[before] & (length <= 3) & (after == 46)]
+    # whole IPv4 matches: four runs, each a whole octet (a shorter octet would leave a digit next to a "." or to
+    # the look-ahead), joined by single dots
+    i = np.flatnonzero(~_LB_DOT[before[:-3]] & (after[:-3] == 46))
+    for k in (1, 2, 3):
+        i = i[starts[i + k] == ends[i + k - 1] + 1]
+        if k < 3:
+            i = i[after[i + k] == 46]
+    last = after[i + 3]
+    i = i[~_LB_ID[last] & ~((last == 46) & dig[ends[i + 3] + 1])]
+    octets = []
+    for k in range(4):
+        r = i + k
+        lk, f = length[r], first[r].astype(np.int64) - 48
+        value = np.where(lk == 1, f, np.where(lk == 2, f * 10 + second[r] - 48, 0))
+        value = np.where(
+            lk == 3, f * 100 + (second[r].astype(np.int64) - 48) * 10 + b[starts[r] + 2] - 48, value
+        )
+        ok = (lk == 1) | ((lk == 2) & (f != 0)) | ((lk == 3) & (f != 0) & (value <= 255))
+        i, value = i[ok], value[ok]
+        octets = [o[ok] for o in octets] + [value]
+    ipv4 = (starts[i], ends[i + 3], *octets[:3])
     out["LAND"] = starts[no_dash & (first == 48) & ((length == 3) | (length == 4)) & (after == 45)]
     # "ddd-ddd-dddd" (or with dots): 3 digits, a separator, 3 digits, a separator, 4 digits
     na = starts[no_dash & (length == 3) & ((after == 45) | (after == 46))]
@@ -422,7 +445,7 @@ def _digit_starts(text: str, b: np.ndarray) -> dict[str, list[int]] | None:
     out["INTL"] = plus
     plus86 = plus[(b[plus + 1] == 56) & (b[plus + 2] == 54)]
     out["MOBILE"] = np.sort(np.concatenate((mobile, plus86)))
-    return {k: v.tolist() for k, v in out.items()}
+    return {k: v.tolist() for k, v in out.items()}, ipv4
 
 
 _NO_SPANS = np.zeros(0, dtype=np.int64)
@@ -486,6 +509,47 @@ _VECTOR_MIN_CHARS = 20_000
 _SWEEP_SMALL_MAX = 256
 
 
+# characters skipped backwards from an IPv4 address to the end of a version cue ([\s:=]), and the bytes a cue can
+# end with (its last letters in either case, and every byte beyond ASCII, which case-folding may map to one)
+_CUE_SEP = np.array([chr(i).isspace() or chr(i) in ":=" for i in range(256)])
+_CUE_END = _byte_table("nerdlvgxNERDLVGX?" + "".join(map(chr, range(128, 256))))
+
+
+def _ipv4_found(
+    text: str, b: np.ndarray, ipv4: tuple[np.ndarray, ...], private: bool
+) -> tuple[np.ndarray, np.ndarray, int]:
+    r"""IPv4 spans from ``_digit_starts``'s whole matches: validated on their octets and, where a version cue can
+    end before them (vectorised pre-test: skipping back over [\s:=] within 12 characters lands on a byte a cue
+    word can end with), on the text with ``_version_cue``."""
+    starts, ends, a, b1, c = ipv4
+    keep = _first_of_chains(starts, ends)
+    if not private:
+        keep &= ~(
+            np.isin(a, (0, 10, 127))
+            | (a >= 224)
+            | ((a == 169) & (b1 == 254))
+            | ((a == 172) & (b1 >= 16) & (b1 <= 31))
+            | ((a == 192) & (b1 == 168))
+            | ((a == 100) & (b1 >= 64) & (b1 <= 127))
+            | ((a == 198) & ((b1 == 18) | (b1 == 19)))
+            | ((a == 192) & (b1 == 0) & ((c == 0) | (c == 2)))
+            | ((a == 198) & (b1 == 51) & (c == 100))
+            | ((a == 203) & (b1 == 0) & (c == 113))
+        )
+    p = starts - 1
+    lo = starts - 12
+    for _ in range(12):
+        back = (p >= lo) & (p >= 0) & _CUE_SEP[b[p]]
+        if not back.any():
+            break
+        p = p - back
+    maybe = np.flatnonzero(keep & (p >= lo) & (p >= 0) & _CUE_END[b[p]])
+    for i in maybe.tolist():
+        if _version_cue(text, int(starts[i])):
+            keep[i] = False
+    return starts[keep], ends[keep], _PRIORITY["IP_ADDRESS"]
+
+
 def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[int], list[str]]:
     """Starts, ends and types of the non-overlapping PII spans of ``text``, sorted by start."""
     n = len(text)
@@ -524,8 +588,11 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
     if digit_dets and _DIGIT_ANCHOR.search(text) is None:
         digit_dets = []
     # short texts: the twins on the whole text cost less than the vectorised candidate search's fixed overhead
-    cands = _digit_starts(text, b) if digit_dets and n >= _VECTOR_MIN_CHARS else None
+    cands, ipv4 = _digit_starts(text, b) if digit_dets and n >= _VECTOR_MIN_CHARS else (None, None)
     for key, typ, pattern, ok in digit_dets:
+        if ipv4 is not None and key == "IP_ADDRESS":
+            found.append(_ipv4_found(text, b, ipv4, private))
+            continue
         if cands is None:
             matches = pattern.finditer(text)
         else:
