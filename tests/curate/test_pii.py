@@ -613,3 +613,49 @@ def test_find_pii_on_dense_texts_matches_reference():
             assert find_pii(text, redact_private_ips=private) == expected, name
             with _vectorised():
                 assert find_pii(text, redact_private_ips=private) == expected, name
+
+
+_HEXTETS = [
+    "",
+    "0",
+    "1",
+    "db8",
+    "2001",
+    "fe80",
+    "FEBF",
+    "fc00",
+    "ff02",
+    "ffff",
+    "64",
+    "100",
+    "2002",
+    "3fff",
+    "12345",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(_HEXTETS), min_size=1, max_size=11),
+    st.sampled_from(["", "%eth0", "%1"]),
+    st.booleans(),
+)
+def test_ipv6_validator_matches_ipaddress(hextets, scope, private):
+    """The parser-free IPv6 test (first hextet, then ``ipaddress`` only for special ranges) agrees with
+    ``ipaddress`` on every colon-separated form."""
+    value = ":".join(hextets) + scope
+    assert pii_module._ipv6_ok(value, private) == _r_ipv6_ok("", 0, value, private), value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1:2:3:4::5:6:7:8", "1:2:3::5:6:7:8", "::1:2:3:4:5:6:7", "::1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::",
+        "1:2:3:4:5:6:7:8::", ":1:2:3:4:5:6:7", "1:2:3:4:5:6:7:", ":1::2:3", "1::2:3:", "1::2::3", "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8:9", "12345::1:2", "2001:db8::1", "fe80::1:2", "::ffff:1:2", "::ffff:a00:1", "ff02::1:2",
+        "fd00::1:2", "2002::1:2", "abc::1:2", "::", "::1", "1:2::3%eth0",
+    ],
+)  # fmt: skip
+def test_ipv6_validator_edge_cases(value):
+    for private in (False, True):
+        assert pii_module._ipv6_ok(value, private) == _r_ipv6_ok("", 0, value, private), value
