@@ -323,3 +323,27 @@ def test_word_mass_bound_never_hides_a_top_ngram(pieces, n, frac):
         exact = _plain_stats(text, "en").top_ngram_chars(n)
         for limit in (frac * len(text), exact - 1, exact):
             assert fast.top_ngram_exceeds(n, limit) == (exact > limit)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", ":", "b", "c:d", "!!", "...", "the", " ", " ", "\n"]), max_size=900),
+    st.integers(2, 4),
+    st.sampled_from([1 << 20, 8]),
+)
+def test_small_vocabulary_ngram_numbers_give_the_exact_top_ngram(pieces, n, codes_max):
+    # the n-gram numbers (id path, V^n <= _CODES_MAX) against the plain word list, on both sides of _SMALL
+    text = "".join(pieces)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(textstats, "_IDS_MIN_CHUNKS", 0)
+        mp.setattr(textstats, "_IDS_SAMPLE", 0)
+        mp.setattr(textstats, "_SMALL", 0)
+        mp.setattr(textstats, "_CODES_MAX", codes_max)
+        fast = TextStats(text)
+        words = split_words(text)
+        if codes_max > 8 and len(words) >= n:
+            assert fast._ngram_codes(n) is not None
+        exact = naive_top(words, n)
+        assert fast.top_ngram_chars(n) == exact
+        for limit in (exact - 1, exact, len(text) * 0.2):
+            assert TextStats(text).top_ngram_exceeds(n, limit) == (exact > limit)
