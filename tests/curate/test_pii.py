@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -659,3 +660,15 @@ def test_ipv6_validator_matches_ipaddress(hextets, scope, private):
 def test_ipv6_validator_edge_cases(value):
     for private in (False, True):
         assert pii_module._ipv6_ok(value, private) == _r_ipv6_ok("", 0, value, private), value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", ":", "::", "1", "g", " ", "ab", "\u212a", "é", "fe80"]), max_size=40))
+def test_ipv6_anchors_match_the_anchor_pattern(pieces):
+    """The vectorised IPv6 anchors are ``_IPV6_ANCHOR.finditer``'s matches."""
+    text = "".join(pieces)
+    b = np.frombuffer(text.encode("latin-1", "replace") + bytes(24), dtype=np.uint8)
+    starts, ends = pii_module._ipv6_anchors(b, len(text))
+    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == [
+        m.span() for m in pii_module._IPV6_ANCHOR.finditer(text)
+    ]

@@ -526,6 +526,92 @@ def _merged(starts: np.ndarray, ends: np.ndarray, n: int, left: int, right: int)
     return list(zip(s[first].tolist(), e[last].tolist(), strict=True))
 
 
+# Dense dumps (10 MB of "a@b.co " or "2001:db8::1 ") hold ~1 M e-mail or IPv6 candidates, a few µs of Python each.
+# A match of either lies in a run of the characters its pattern and look-arounds can touch (the token), and the
+# look-arounds treat any other character like the end of the text, so each distinct token is matched once, on its
+# own, and its spans are reused wherever it occurs.
+# e-mail tokens: atom characters, "." and "@" (every non-ASCII character, including those encoded "?", is inside
+# a token only where it sits next to other token characters, and the token is matched on its real text)
+_EMAIL_TOKEN = _byte_table(string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-.@")
+# IPv6 tokens: the look-around classes [A-Za-z0-9_:.], "%" and every non-ASCII byte (a scope id's \w may be one)
+_IPV6_TOKEN = _byte_table(_WORD + ":.%?" + "".join(map(chr, range(128, 256))))
+
+
+_HEX = _byte_table(string.hexdigits)
+
+
+def _ipv6_anchors(b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of ``_IPV6_ANCHOR.finditer`` (":" hex digits ":"), from the colons: consecutive colons with
+    only hex digits between them form a link, and in each chain of links a left-to-right scan takes the 1st,
+    3rd, 5th ... (a match consumes its closing colon)."""
+    colons = np.flatnonzero(b[:n] == 58)
+    if len(colons) < 2:
+        return _NO_SPANS, _NO_SPANS
+    not_hex = np.cumsum(~_HEX[b[:n]], dtype=np.int32)
+    link = not_hex[colons[1:] - 1] == not_hex[colons[:-1]]
+    i = np.arange(len(link))
+    chain_start = np.maximum.accumulate(np.where(link & ~np.concatenate(([False], link[:-1])), i, 0))
+    taken = np.flatnonzero(link & ((i - chain_start) % 2 == 0))
+    return colons[taken], colons[taken + 1] + 1
+
+
+def _token_spans(
+    masked: str,
+    table: np.ndarray,
+    marks: np.ndarray,
+    spans_of: Callable[[str], tuple[int, ...]],
+    need: int = 1,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Spans of a detector in ``masked``, from the distinct tokens (maximal runs of ``table`` bytes) that hold at
+    least ``need`` of the sorted positions ``marks``; ``spans_of(token)`` gives a token's spans as flat relative
+    (start, end, start, end ...) tuples. None where most tokens are distinct (no gain: match the text instead)."""
+    mb = np.frombuffer(masked.encode("latin-1", "replace"), dtype=np.uint8)
+    edges = np.diff(table[mb].view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    t_starts = np.flatnonzero(edges == 1)
+    # the token of each mark (every mark lies in one), and the tokens with enough of them
+    tok = np.searchsorted(t_starts, marks, side="right") - 1
+    first = np.flatnonzero(np.diff(tok, prepend=np.int64(-1)))
+    ids = tok[first[np.diff(first, append=len(tok)) >= need]]
+    t_ends = np.flatnonzero(edges == -1)[ids]
+    t_starts = t_starts[ids]
+    tokens = list(map(masked.__getitem__, map(slice, t_starts.tolist(), t_ends.tolist())))
+    index: dict[str, int] = {}
+    for t in tokens:
+        if t not in index:
+            index[t] = len(index)
+            if 2 * len(index) > len(tokens) and len(index) > 1000:
+                return None
+    found = list(map(spans_of, index))
+    per_distinct = np.fromiter(map(len, found), dtype=np.int64, count=len(found)) // 2
+    idx = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    per_token = per_distinct[idx]
+    if (per_distinct <= 1).all():  # the usual case: one span per token at most
+        rel = np.array([f or (0, 0) for f in found], dtype=np.int64).reshape(-1, 2)
+        has = per_token == 1
+        return t_starts[has] + rel[idx[has], 0], t_starts[has] + rel[idx[has], 1]
+    flat = np.fromiter(chain.from_iterable(map(found.__getitem__, idx.tolist())), dtype=np.int64)
+    base = np.repeat(t_starts, per_token)
+    return base + flat[0::2], base + flat[1::2]
+
+
+def _token_emails(token: str) -> tuple[int, ...]:
+    """``_emails`` on one token, as flat (start, end ...) offsets."""
+    ats = [i for i, c in enumerate(token) if c == "@"]
+    return tuple(chain.from_iterable(_emails(token, ats)))
+
+
+def _token_ipv6(token: str, private: bool = False) -> tuple[int, ...]:
+    """The valid ``_F_IPV6`` matches of one token, as flat (start, end ...) offsets."""
+    return tuple(
+        chain.from_iterable(m.span() for m in _F_IPV6.finditer(token) if _ipv6_ok(m.group(), private))
+    )
+
+
+def _token_ipv6_private(token: str) -> tuple[int, ...]:
+    """``_token_ipv6`` with ``redact_private_ips``."""
+    return _token_ipv6(token, True)
+
+
 # digit detectors: (candidate key, type, fast twin, validator of the matched value or None)
 _DIGIT_DETECTORS: list[tuple[str, str, re.Pattern, Callable[[str, bool], bool] | None]] = [
     ("ID_NUMBER", "ID_NUMBER", _F_ID, _id_ok),
@@ -618,8 +704,14 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
             masked = _masked(text, _merged(at, at + 1, n, 90, 260))
             # the domain starts with a letter or digit, the local part ends with an atom character
             at = at[_ALNUM[b[at + 1]] & _ATOM[b[at - 1]]]
-            spans = _emails(masked, at.tolist())
-            add_lists([s for s, _ in spans], [e for _, e in spans], "EMAIL")
+            by_token = (
+                _token_spans(masked, _EMAIL_TOKEN, at, _token_emails) if n >= _VECTOR_MIN_CHARS else None
+            )
+            if by_token is not None:
+                found.append((*by_token, _PRIORITY["EMAIL"]))
+            else:
+                spans = _emails(masked, at.tolist())
+                add_lists([s for s, _ in spans], [e for _, e in spans], "EMAIL")
     digit_dets = [d for d in _DIGIT_DETECTORS if d[1] in wanted]
     # every digit match lies in a run of 7+ of [\d \-.()] (see _DIGIT_ANCHOR): without one there is none
     if digit_dets and _DIGIT_ANCHOR.search(text) is None:
@@ -648,9 +740,18 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
                         keep[i] = False
         found.append((starts[keep], ends[keep], _PRIORITY[typ]))
     if "IP_ADDRESS" in wanted:
-        windows = _merged(*_spans(_IPV6_ANCHOR.finditer(text)), n, 41, 41)
-        if windows:
-            starts, ends = _spans(_F_IPV6.finditer(_masked(text, windows)))
+        anchors = _ipv6_anchors(b, n) if n >= _VECTOR_MIN_CHARS else _spans(_IPV6_ANCHOR.finditer(text))
+        windows = _merged(*anchors, n, 41, 41)
+        masked = _masked(text, windows) if windows else text
+        by_token = None
+        if windows and n >= _VECTOR_MIN_CHARS:
+            colons = np.flatnonzero(b[:n] == 58)
+            ipv6_of = _token_ipv6_private if private else _token_ipv6
+            by_token = _token_spans(masked, _IPV6_TOKEN, colons, ipv6_of, 2)
+        if by_token is not None:
+            found.append((*by_token, _PRIORITY["IP_ADDRESS"]))
+        elif windows:
+            starts, ends = _spans(_F_IPV6.finditer(masked))
             if len(starts):
                 # a match holds no NUL, so it reads the same in the text as in the masked text
                 values = list(map(text.__getitem__, map(slice, starts.tolist(), ends.tolist())))
