@@ -672,3 +672,23 @@ def test_ipv6_anchors_match_the_anchor_pattern(pieces):
     assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == [
         m.span() for m in pii_module._IPV6_ANCHOR.finditer(text)
     ]
+
+
+_VALUE_CHARS = string.ascii_letters + string.digits + "/+_-.~="
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("aAbB1122/+.~=xyz"), min_size=16, max_size=40), max_size=80))
+def test_vectorised_secret_value_test_matches_entropy(values):
+    """Entropy, digit and letter tests in numpy agree with ``shannon_entropy`` (values at exactly 3.0 bits/char
+    included)."""
+    rng = random.Random(len(values))
+    values += [
+        "aabbccddeeff1122",
+        "abcdefgh12345678",
+        "aaaaaaaabbbbbbbb",
+        "abcdefghabcdefgh",
+        "1234567890123456",
+    ]
+    values += ["".join(rng.choices(_VALUE_CHARS, k=rng.randint(16, 40))) for _ in range(50)]
+    assert pii_module._secret_values_ok(values) == [pii_module._secret_value_ok(v) for v in values]

@@ -34,6 +34,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import chain, repeat
+from operator import attrgetter
 
 import numpy as np
 from pydantic import Field
@@ -182,9 +183,10 @@ _F_SECRETS = [
 # how far before each twin's match its reference match starts
 _F_SECRET_SHIFTS = [0, 0, 0, 0, 0, 0, 1]
 _ASSIGN_VALUE = r"[ \t]{0,4}[\"']?([A-Za-z0-9/+_\-.~]{16,}={0,2})"
-# one twin per operator character, each with a literal first character
+# one twin per operator character, each with a literal first character and one group (the value); "=>" needs
+# no alternative of its own: after "=" a ">" can start neither the value nor its optional spaces or quote
 _F_ASSIGN_COLON = re.compile(rf":(?={_ASSIGN_VALUE})")
-_F_ASSIGN_EQUALS = re.compile(rf"=(?:(?={_ASSIGN_VALUE})|(?=>{_ASSIGN_VALUE}))")
+_F_ASSIGN_EQUALS = re.compile(rf"=(?=>?{_ASSIGN_VALUE})")
 # an e-mail split at its "@": the local part (searched for leftmost, ending at the "@") and the domain
 _EMAIL_LOCAL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-](?<![A-Za-z0-9_.+%-][A-Za-z0-9!#$%&'*+/=?^_`{|}~-])"
@@ -399,6 +401,7 @@ _LB_ID = _byte_table(_WORD)
 _LB_DASH = _byte_table(_WORD + "-")
 _LB_PLUS = _byte_table(_WORD + "+")
 _LB_DOT = _byte_table(_WORD + ".")
+_ALPHA = _byte_table(string.ascii_letters)
 _ALNUM = _byte_table(string.ascii_letters + string.digits)
 _ATOM = _byte_table(string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-")
 
@@ -758,7 +761,9 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
                 verdict = {v: _ipv6_ok(v, private) for v in set(values)}  # dense dumps repeat their addresses
                 keep = np.fromiter(map(verdict.__getitem__, values), dtype=bool, count=len(values))
                 found.append((starts[keep], ends[keep], _PRIORITY["IP_ADDRESS"]))
-    if "SECRET" in wanted:
+    if "SECRET" in wanted and n >= _VECTOR_MIN_CHARS:
+        found.append((*_assignments(text), _PRIORITY["SECRET"]))
+    elif "SECRET" in wanted:
         s_list, e_list = [], []
         for m in chain(_F_ASSIGN_COLON.finditer(text), _F_ASSIGN_EQUALS.finditer(text)):
             g = m.lastindex or 1
@@ -775,6 +780,67 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
                 e_list.append(m.end(g))
         add_lists(s_list, e_list, "SECRET")
     return _sweep(found)
+
+
+_REGS = attrgetter("regs")
+
+
+def _secret_name_before(before: str) -> bool:
+    """Whether the 60 characters before an assignment operator end with a secret's name."""
+    return _SECRET_NAME_RE.search(before.lower()) is not None
+
+
+def _secret_value_ok(value: str) -> bool:
+    """The value test of the generic assignment rule: 3.0+ bits/char, a digit and a letter."""
+    return (
+        shannon_entropy(value) >= 3.0 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    )
+
+
+def _assignments(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Value spans of the generic ``key = "value"`` rule (long texts): the operators' matches are read in C
+    (``Match.regs``), and the name and value tests run once per distinct preceding text and value; values (ASCII
+    by the pattern) get their entropy, digit and letter tests in numpy, with ``shannon_entropy`` itself only
+    where the vectorised entropy is within 1e-9 of the threshold."""
+    regs = chain.from_iterable(
+        map(_REGS, chain(_F_ASSIGN_COLON.finditer(text), _F_ASSIGN_EQUALS.finditer(text)))
+    )
+    flat = np.fromiter(chain.from_iterable(regs), dtype=np.int64).reshape(-1, 4)
+    if not len(flat):
+        return _NO_SPANS, _NO_SPANS
+    ops, v_starts, v_ends = flat[:, 0], flat[:, 2], flat[:, 3]
+    befores = list(map(text.__getitem__, map(slice, np.maximum(ops - 60, 0).tolist(), ops.tolist())))
+    name_ok = {t: _secret_name_before(t) for t in set(befores)}
+    keep = np.fromiter(map(name_ok.__getitem__, befores), dtype=bool, count=len(befores))
+    v_starts, v_ends = v_starts[keep], v_ends[keep]
+    values = list(map(text.__getitem__, map(slice, v_starts.tolist(), v_ends.tolist())))
+    distinct = list(set(values))
+    if len(distinct) < 64:
+        value_ok = {v: _secret_value_ok(v) for v in distinct}
+    else:
+        value_ok = dict(zip(distinct, _secret_values_ok(distinct), strict=True))
+    keep = np.fromiter(map(value_ok.__getitem__, values), dtype=bool, count=len(values))
+    return v_starts[keep], v_ends[keep]
+
+
+def _secret_values_ok(values: list[str]) -> list[bool]:
+    """``_secret_value_ok`` over many ASCII values at once."""
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    chars = np.frombuffer("".join(values).encode("ascii"), dtype=np.uint8)
+    seg = np.repeat(np.arange(len(values)), lengths)
+    pairs, counts = np.unique(seg * 256 + chars, return_counts=True)
+    c = counts.astype(np.float64)
+    # H = log2(n) - sum(c log2 c) / n
+    s = np.bincount(pairs // 256, weights=c * np.log2(c), minlength=len(values))
+    n = lengths.astype(np.float64)
+    entropy = np.log2(n) - s / n
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    digit = np.add.reduceat(((chars - 48) < 10).astype(np.int64), starts) > 0
+    alpha = np.add.reduceat(_ALPHA[chars].astype(np.int64), starts) > 0
+    ok = (entropy >= 3.0) & digit & alpha
+    for i in np.flatnonzero(np.abs(entropy - 3.0) < 1e-9).tolist():
+        ok[i] = _secret_value_ok(values[i])
+    return ok.tolist()
 
 
 def _sweep_small(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[int], list[int], list[str]]:
