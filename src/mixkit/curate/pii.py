@@ -413,13 +413,15 @@ _NON_ASCII_DIGIT = re.compile(r"[^\D0-9]")
 def _digit_starts(
     text: str, b: np.ndarray
 ) -> tuple[dict[str, list[int]], tuple[np.ndarray, ...]] | tuple[None, None]:
-    r"""Candidate start positions, in order, for each digit detector (None if ``text`` has digits beyond 0-9).
+    r"""Candidate start positions, in order, for each digit detector but IPv4 (None if ``text`` has digits beyond
+    0-9).
 
     Scanning 10 MB of digit-dense text with each digit detector stops at every digit (~50 ns each, 7 detectors);
     instead one vectorised pass over the bytes finds the runs of 0-9
     and keeps, per detector, the starts that pass its look-behind and the necessary run shape (ID: 17+ digits;
-    card: 4 digits then a separator, or 13-19 digits; IPv4: 1-3 digits then "."; ...). Every match of a detector
-    starts at one of its candidates, so matching its pattern at each candidate finds the same matches."""
+    card: 4 digits then a separator, or 13-19 digits; ...). Every match of a detector starts at one of its
+    candidates, so matching its pattern at each candidate finds the same matches. IPv4 addresses are matched here
+    outright (second value: starts, ends and first three octets of the ``_F_IPV4`` matches)."""
     if not text.isascii() and _NON_ASCII_DIGIT.search(text) is not None:
         return None, None
     dig = (b - 48) < 10
@@ -446,10 +448,9 @@ def _digit_starts(
     # 13-19 digits: the whole run, followed by a character outside the look-ahead class
     long_run = starts[no_dash & (length >= 13) & (length <= 19) & ~_LB_DASH[after]]
     out["BANK_CARD"] = np.sort(np.concatenate((grouped, long_run)))
-    out["IP_ADDRESS"] = starts[~_LB_DOT[before] & (length <= 3) & (after == 46)]
     # whole IPv4 matches: four runs, each a whole octet (a shorter octet would leave a digit next to a "." or to
     # the look-ahead), joined by single dots
-    i = np.flatnonzero(~_LB_DOT[before[:-3]] & (after[:-3] == 46))
+    i = np.flatnonzero(~_LB_DOT[before[:-3]] & (after[:-3] == 46) & (length[:-3] <= 3))
     for k in (1, 2, 3):
         i = i[starts[i + k] == ends[i + k - 1] + 1]
         if k < 3:
@@ -578,12 +579,10 @@ def _token_spans(
     t_ends = np.flatnonzero(edges == -1)[ids]
     t_starts = t_starts[ids]
     tokens = list(map(masked.__getitem__, map(slice, t_starts.tolist(), t_ends.tolist())))
-    index: dict[str, int] = {}
-    for t in tokens:
-        if t not in index:
-            index[t] = len(index)
-            if 2 * len(index) > len(tokens) and len(index) > 1000:
-                return None
+    distinct = dict.fromkeys(tokens)
+    if 2 * len(distinct) > len(tokens) and len(distinct) > 1000:
+        return None
+    index = dict(zip(distinct, range(len(distinct)), strict=True))
     found = list(map(spans_of, index))
     per_distinct = np.fromiter(map(len, found), dtype=np.int64, count=len(found)) // 2
     idx = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
@@ -599,6 +598,13 @@ def _token_spans(
 
 def _token_emails(token: str) -> tuple[int, ...]:
     """``_emails`` on one token, as flat (start, end ...) offsets."""
+    a = token.find("@")
+    if token.find("@", a + 1) < 0:
+        # one "@": the domain after it, and the leftmost local part ending at it (every character before it is
+        # a local-part character or one the local part cannot cross)
+        d = _EMAIL_DOMAIN.match(token, a)
+        m = _EMAIL_LOCAL.search(token, 0, a + 1) if d is not None else None
+        return () if m is None else (m.start(), d.end())
     ats = [i for i, c in enumerate(token) if c == "@"]
     return tuple(chain.from_iterable(_emails(token, ats)))
 
