@@ -347,3 +347,26 @@ def test_small_vocabulary_ngram_numbers_give_the_exact_top_ngram(pieces, n, code
         assert fast.top_ngram_chars(n) == exact
         for limit in (exact - 1, exact, len(text) * 0.2):
             assert TextStats(text).top_ngram_exceeds(n, limit) == (exact > limit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ab:!一，\u3000 \n\t\x0b\x1c\x85\xa0\u2028", max_size=300),
+    st.integers(1, 40),
+    st.sampled_from([0, 5, 10_000]),
+)
+def test_sliced_split_gives_the_chunks_of_the_whole_text(text, slice_chars, min_chunks):
+    # split slice by slice (cut after a whitespace character) == split of the whole text, for both splitters
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(textstats, "_SPLIT_SLICE", slice_chars)
+        mp.setattr(textstats, "_IDS_MIN_CHUNKS", min_chunks)
+        mp.setattr(textstats, "_IDS_SAMPLE", min_chunks)
+        assert "".join(textstats._text_slices(text)) == text
+        for split in (str.split, textstats._CJK_TOKEN_RE.findall):
+            assert [c for p in textstats._text_slices(text) for c in split(p)] == split(text)
+            got = textstats._chunk_word_ids(text, split)
+            if isinstance(got, list):
+                assert got == split(text)
+            else:
+                ids, vocab = got
+                assert [vocab[i] for i in ids.tolist()] == textstats._expand_chunks(split(text))
