@@ -568,7 +568,21 @@ def _dense_texts(rng: random.Random, size: int = 50_000) -> dict[str, str]:
 
     seps = (" ", "\n", ".", ":", "=", "v", "-", "_", "a", "..", " v ", "ver=", "version: ", "\u212a", "1")
     ipv4 = (octet() for _ in iter(int, 1))
+    # few distinct tokens of one length, valid and not (neighbours of equal length but other text)
+    email_pool = [
+        "ab@cd.ef",
+        "abc@d.ef",
+        "a@bcd.ef",
+        "ab@cd.e1",
+        "ab.@d.ef",
+        "-a@cd.ef",
+        "ab@c-.ef",
+        "ab@@d.ef",
+    ]
+    ipv6_pool = ["2a01::1:2", "2a01::1:3", "fe80::1:2", "2a01:1:22", "2a01::1:g", "2a0::1:22", "::1:2:3:4"]
     return {
+        "pooled_email": fill(lambda: rng.choice(email_pool) + rng.choice((" ", " ", "\n", ","))),
+        "pooled_ipv6": fill(lambda: rng.choice(ipv6_pool) + rng.choice((" ", " ", "\n", ","))),
         "ipv4": ("8.8.8.8 " * size)[:size],
         "ipv6": ("2001:db8::1 " * size)[:size],
         "email": ("a@b.co " * size)[:size],

@@ -578,14 +578,32 @@ def _token_spans(
     ids = tok[first[np.diff(first, append=len(tok)) >= need]]
     t_ends = np.flatnonzero(edges == -1)[ids]
     t_starts = t_starts[ids]
-    tokens = list(map(masked.__getitem__, map(slice, t_starts.tolist(), t_ends.tolist())))
+    # a token equal to the one before it (compared on the bytes, which stand for the text where it is ASCII)
+    # shares its spans: only the first of each run of equal tokens is read as a string
+    run = np.arange(len(t_starts))
+    h_starts, h_ends = t_starts, t_ends
+    if len(t_starts) > 1 and masked.isascii():
+        lengths = t_ends - t_starts
+        cand = np.flatnonzero(lengths[1:] == lengths[:-1]) + 1
+        if len(cand):
+            lc = lengths[cand]
+            offsets = np.cumsum(lc) - lc
+            within = np.arange(int(lc.sum())) - np.repeat(offsets, lc)
+            differs = (
+                mb[np.repeat(t_starts[cand], lc) + within] != mb[np.repeat(t_starts[cand - 1], lc) + within]
+            )
+            same = np.zeros(len(t_starts), dtype=bool)
+            same[cand[~np.logical_or.reduceat(differs, offsets)]] = True
+            run = np.cumsum(~same) - 1
+            h_starts, h_ends = t_starts[~same], t_ends[~same]
+    tokens = list(map(masked.__getitem__, map(slice, h_starts.tolist(), h_ends.tolist())))
     distinct = dict.fromkeys(tokens)
     if 2 * len(distinct) > len(tokens) and len(distinct) > 1000:
         return None
     index = dict(zip(distinct, range(len(distinct)), strict=True))
     found = list(map(spans_of, index))
     per_distinct = np.fromiter(map(len, found), dtype=np.int64, count=len(found)) // 2
-    idx = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    idx = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))[run]
     per_token = per_distinct[idx]
     if (per_distinct <= 1).all():  # the usual case: one span per token at most
         rel = np.array([f or (0, 0) for f in found], dtype=np.int64).reshape(-1, 2)
@@ -873,10 +891,17 @@ def _sweep(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[int], 
     Sorted by (start, priority, -length), a candidate that starts at or after the end of every earlier one
     cannot interact with them, so the sequential sweep runs only inside groups of mutually reachable overlaps;
     lone candidates are kept as they are."""
+    found = [f for f in found if len(f[0])]
     if not found:
         return [], [], []
     if sum(len(f[0]) for f in found) < _SWEEP_SMALL_MAX:
         return _sweep_small(found)
+    if (
+        len(found) == 1
+    ):  # one detector (dense dumps): spans in order without overlaps are all kept as they are
+        starts, ends, p = found[0]
+        if (starts[1:] >= ends[:-1]).all():
+            return starts.tolist(), ends.tolist(), [_TYPE_OF_PRIORITY[p]] * len(starts)
     starts = np.concatenate([f[0] for f in found])
     ends = np.concatenate([f[1] for f in found])
     prio = np.concatenate([np.full(len(f[0]), f[2], dtype=np.int64) for f in found])
