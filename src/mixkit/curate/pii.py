@@ -786,7 +786,7 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
                 keep = np.fromiter(map(verdict.__getitem__, values), dtype=bool, count=len(values))
                 found.append((starts[keep], ends[keep], _PRIORITY["IP_ADDRESS"]))
     if "SECRET" in wanted and n >= _VECTOR_MIN_CHARS:
-        found.append((*_assignments(text), _PRIORITY["SECRET"]))
+        found.append((*_assignments(text, b), _PRIORITY["SECRET"]))
     elif "SECRET" in wanted:
         s_list, e_list = [], []
         for m in chain(_F_ASSIGN_COLON.finditer(text), _F_ASSIGN_EQUALS.finditer(text)):
@@ -821,7 +821,7 @@ def _secret_value_ok(value: str) -> bool:
     )
 
 
-def _assignments(text: str) -> tuple[np.ndarray, np.ndarray]:
+def _assignments(text: str, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Value spans of the generic ``key = "value"`` rule (long texts): the operators' matches are read in C
     (``Match.regs``), and the name and value tests run once per distinct preceding text and value; values (ASCII
     by the pattern) get their entropy, digit and letter tests in numpy, with ``shannon_entropy`` itself only
@@ -833,7 +833,13 @@ def _assignments(text: str) -> tuple[np.ndarray, np.ndarray]:
     if not len(flat):
         return _NO_SPANS, _NO_SPANS
     ops, v_starts, v_ends = flat[:, 0], flat[:, 2], flat[:, 3]
-    befores = list(map(text.__getitem__, map(slice, np.maximum(ops - 60, 0).tolist(), ops.tolist())))
+    # a name holds no newline (the pattern's "$" may stand before a last one), so the 60 characters before the
+    # operator are cut after the last newline before that: far fewer distinct texts to test
+    newlines = np.flatnonzero(b[: len(text)] == 10)
+    last = np.searchsorted(newlines, ops - 1) - 1
+    cut = np.where(last >= 0, newlines[np.maximum(last, 0)] + 1, 0) if len(newlines) else np.zeros_like(ops)
+    lo = np.maximum(np.maximum(ops - 60, 0), cut)
+    befores = list(map(text.__getitem__, map(slice, lo.tolist(), ops.tolist())))
     name_ok = {t: _secret_name_before(t) for t in set(befores)}
     keep = np.fromiter(map(name_ok.__getitem__, befores), dtype=bool, count=len(befores))
     v_starts, v_ends = v_starts[keep], v_ends[keep]
