@@ -732,7 +732,9 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
             # the domain starts with a letter or digit, the local part ends with an atom character
             at = at[_ALNUM[b[at + 1]] & _ATOM[b[at - 1]]]
             by_token = (
-                _token_spans(masked, _EMAIL_TOKEN, at, _token_emails) if n >= _VECTOR_MIN_CHARS else None
+                _token_spans(masked, _EMAIL_TOKEN, at, _token_emails)
+                if n >= _VECTOR_MIN_CHARS and len(at)
+                else None
             )
             if by_token is not None:
                 found.append((*by_token, _PRIORITY["EMAIL"]))
@@ -767,8 +769,8 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
                         keep[i] = False
         found.append((starts[keep], ends[keep], _PRIORITY[typ]))
     if "IP_ADDRESS" in wanted:
-        # numpy pays off only on colon-dense texts: its pass over the whole text costs ~30 ms
-        dense = n >= _VECTOR_MIN_CHARS and text.count(":") > n // 100
+        # numpy pays off only on colon-dense texts (10%+): its pass over the whole text costs ~30-100 ms
+        dense = n >= _VECTOR_MIN_CHARS and text.count(":") > n // 10
         anchors = _ipv6_anchors(b, n) if dense else _spans(_IPV6_ANCHOR.finditer(text))
         windows = _merged(*anchors, n, 41, 41)
         masked = _masked(text, windows) if windows else text
