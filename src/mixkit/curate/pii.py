@@ -91,52 +91,22 @@ def shannon_entropy(s: str) -> float:
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|62|6011|65|35)")
 
 # --- detectors ---------------------------------------------------------------------------------------------------
-# The reference patterns below define what each detector matches. CPython's regex engine can only skip ahead to a
-# literal or a character class at the start of a pattern; a leading look-behind defeats that, so scanning 10 MB
-# with ~17 such patterns took seconds. ``find_pii`` therefore runs *fast twins* (``_F_*``) of these patterns: the
+# What each detector matches is defined by reference patterns that start with a look-behind
+# (``(?<![A-Za-z0-9_])\d{6}...``); they live in ``tests/curate/test_pii.py`` (``_R_*``), with the previous
+# window-by-window implementation. CPython's regex engine can only skip ahead to a literal or a character class at
+# the start of a pattern; a leading look-behind defeats that, so scanning 10 MB with ~17 such patterns took
+# seconds. ``find_pii`` therefore runs *fast twins* (``_F_*``) of the reference patterns: the
 # look-behind moved behind the first consumed character(s), one character wider, so the pattern starts with a
 # literal or a class (``(?<!L)\d`` == ``\d(?<!L\d)``). A twin accepts exactly the same matches in the same order;
 # ``tests/curate/test_pii.py`` checks every twin against its reference pattern and the whole of
 # ``find_pii`` against the previous window-by-window implementation.
 
-_EMAIL_RE = re.compile(
-    r"(?<![A-Za-z0-9_.+%-])[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9_-])"
-)
 _VERSION_CUE = re.compile(
     r"(?:version|release|ver|python|build|firmware|kernel|v|rev|tag|chrome|firefox|version:)[\s:=]*$",
     re.IGNORECASE,
 )
-_IPV4_RE = re.compile(
-    r"(?<![A-Za-z0-9_.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![A-Za-z0-9_]|\.\d)"
-)
-_IPV6_RE = re.compile(
-    r"(?<![A-Za-z0-9_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?(?![A-Za-z0-9_:])"
-)
-_PHONE_INTL_RE = re.compile(r"(?<![A-Za-z0-9_+])\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){1,5}(?![A-Za-z0-9_])")
-_PHONE_NA_RE = re.compile(r"(?<![A-Za-z0-9_-])(?:\(\d{3}\)\s?|\d{3}[-.])\d{3}[-.]\d{4}(?![A-Za-z0-9_-])")
-_PHONE_CN_MOBILE_RE = re.compile(
-    r"(?<![A-Za-z0-9_+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![A-Za-z0-9_])"
-)
-_PHONE_CN_LAND_RE = re.compile(r"(?<![A-Za-z0-9_-])0\d{2,3}-\d{7,8}(?![A-Za-z0-9_-])")
-_ID_RE = re.compile(
-    r"(?<![A-Za-z0-9_])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![A-Za-z0-9_])"
-)
-_CARD_RE = re.compile(
-    r"(?<![A-Za-z0-9_-])(?:\d{4}[ -]){3}\d{1,7}(?![A-Za-z0-9_-])|(?<![A-Za-z0-9_-])\d{13,19}(?![A-Za-z0-9_-])"
-)
-_SECRET_RES = [
-    re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]+?-----END (?:[A-Z]+ )*PRIVATE KEY-----"),
-    re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
-    re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])"),
-    re.compile(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{60,255}"),
-    re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}(?![A-Za-z0-9_-])"),
-    re.compile(r"(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}"),
-    re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_-])"),
-    re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk|pk)_live_[0-9A-Za-z]{16,}"),
-]
-# zero-width (look-ahead) so that every operator is tried, even inside a value matched from an earlier one
-_ASSIGN_RE = re.compile(r"(?=(?::|=|=>)[ \t]{0,4}[\"']?([A-Za-z0-9/+_\-.~]{16,}={0,2}))")
+# PEM private-key blocks (rare: matched inside windows around their anchor, no twin needed)
+_PEM_RE = re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]+?-----END (?:[A-Z]+ )*PRIVATE KEY-----")
 _SECRET_NAME_RE = re.compile(
     r"(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|auth[_-]?key|private[_-]?key)[a-z0-9_.\-]{0,40}"
     r"[\"']?[ \t]{0,4}$"
@@ -291,8 +261,6 @@ def _ipv6_ok(value: str, private: bool) -> bool:
         ip = ipaddress.IPv6Address(value)
     except ValueError:
         return False
-    if private:
-        return True
     return not (ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_private or ip.is_multicast)
 
 
@@ -367,7 +335,7 @@ def _masked(text: str, windows: list[tuple[int, int]]) -> str:
 
 
 def _emails(masked: str, ats: list[int]) -> list[tuple[int, int]]:
-    """E-mail spans in windowed text, as ``_EMAIL_RE.finditer`` would find them, found from each "@" in ``ats``.
+    """E-mail spans in windowed text, as the reference e-mail pattern (``tests/curate/test_pii.py``) would find them, found from each "@" in ``ats``.
 
     A match holds exactly one "@", so for each "@" in turn the domain is matched after it and the local part is
     the leftmost one ending at it that starts after the previous match."""
@@ -715,7 +683,7 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[i
         s_list: list[int] = []
         e_list: list[int] = []
         for ws, we in _windows(text, _PEM_ANCHOR, 80, 8000):  # rare: key blocks are few and far between
-            for s, e in map(_span, _SECRET_RES[0].finditer(text[ws:we])):
+            for s, e in map(_span, _PEM_RE.finditer(text[ws:we])):
                 s_list.append(ws + s)
                 e_list.append(ws + e)
         add_lists(s_list, e_list, "SECRET")
