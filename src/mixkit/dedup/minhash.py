@@ -297,6 +297,18 @@ class MinHashParams(PassParams):
     def spec(self) -> ShingleSpec:
         return ShingleSpec(self.shingle, self.ngram_words, self.ngram_chars, self.cjk_ratio)
 
+    def index_config(self) -> dict:
+        """The parameters an index is tied to (written to its config.json; a run reading the index must match)."""
+        bands, rows = self.lsh()
+        return {
+            "bands": bands,
+            "rows": rows,
+            "num_perm": self.num_perm,
+            "seed": self.seed,
+            "spec": list(self.spec().__dict__.values()),
+            "verify": self.verify,
+        }
+
     def lsh(self) -> tuple[int, int]:
         if self.bands is not None and self.rows is not None:
             return self.bands, self.rows
@@ -436,14 +448,7 @@ class MinHash(GlobalPass):
         parts = [MinHashIndexPart(d) for d in _index_parts(index_in, ctx.channel)]
         for part in parts:
             c = part.config
-            mine = {
-                "bands": bands,
-                "rows": rows,
-                "num_perm": p.num_perm,
-                "seed": p.seed,
-                "spec": list(p.spec().__dict__.values()),
-                "verify": p.verify,
-            }
+            mine = p.index_config()
             theirs = {k: c.get(k) for k in mine}
             if theirs != mine:
                 from mixkit.dedup.base import DedupError
@@ -616,13 +621,5 @@ class MinHash(GlobalPass):
                 shutil.copytree(store, dest / "shingles")
             write_json(
                 dest / "config.json",
-                {
-                    "bands": bands,
-                    "rows": rows,
-                    "num_perm": p.num_perm,
-                    "seed": p.seed,
-                    "spec": list(p.spec().__dict__.values()),
-                    "verify": p.verify,
-                    "docs": n,
-                },
+                {**p.index_config(), "docs": n},
             )
