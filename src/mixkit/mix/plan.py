@@ -192,10 +192,11 @@ class Plan:
         return self.segments[0].batch if self.segments else 0
 
     def check_patterns(self) -> None:
-        """Build every segment's pattern now (a batch-exact search that fails raises MixError here, at plan
-        time, rather than in a training run)."""
+        """Build every batch-exact pattern now: a search that fails raises MixError here, at plan time, rather
+        than in a training run (plain Pfair patterns cannot fail and stay lazy)."""
         for s in self.segments:
-            _ = s.pattern
+            if s.batch > 1:
+                _ = s.pattern
 
     @cached_property
     def _starts(self) -> np.ndarray:

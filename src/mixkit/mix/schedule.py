@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -159,7 +160,7 @@ def batch_pfair_pattern(counts: np.ndarray | list[int], batch: int) -> np.ndarra
                 heapq.heappush(future, (max(s0, release(c, k[c])), c))
         return out
 
-    def choices(j: int, start: list[int]):
+    def choices(j: int, start: list[int]) -> Iterator[list[int]]:
         """The possible item counts per channel at the end of batch j, in the order they are tried."""
         bound = (j + 1) * batch
         end = list(start)
@@ -196,7 +197,7 @@ def batch_pfair_pattern(counts: np.ndarray | list[int], batch: int) -> np.ndarra
     tries = 0
     state = [0] * len(m)
     out: list[int] = []
-    stack: list[tuple[object, list[int], int]] = []
+    stack: list[tuple[Iterator[list[int]], list[int], int]] = []
     j = 0
     options = choices(0, state)
     while j < n_batches:
@@ -214,7 +215,7 @@ def batch_pfair_pattern(counts: np.ndarray | list[int], batch: int) -> np.ndarra
         if found is None:
             if not stack:
                 raise ScheduleError(f"no batch-exact schedule exists for counts {m} and global batch {batch}")
-            options, state, cut = stack.pop()  # type: ignore[assignment]
+            options, state, cut = stack.pop()
             del out[cut:]
             j -= 1
             continue
