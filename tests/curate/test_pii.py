@@ -706,3 +706,24 @@ def test_vectorised_secret_value_test_matches_entropy(values):
     ]
     values += ["".join(rng.choices(_VALUE_CHARS, k=rng.randint(16, 40))) for _ in range(50)]
     assert pii_module._secret_values_ok(values) == [pii_module._secret_value_ok(v) for v in values]
+
+
+def _plain_redact(text, spans, placeholders):
+    """The plain splice: text between the spans, each span replaced by its type's placeholder."""
+    ph = {**pii_module.PLACEHOLDERS, **placeholders}
+    out, pos = [], 0
+    for s, e, typ in spans:
+        out += [text[pos:s], ph[typ]]
+        pos = e
+    return "".join(out) + text[pos:], Counter(typ for _, _, typ in spans)
+
+
+@pytest.mark.parametrize("placeholders", [{}, {"EMAIL": "", "IP_ADDRESS": ""}, {"PHONE": "<電話>"}])
+def test_redact_splice_matches_plain_splice(placeholders):
+    """The numpy splice of many spans (ASCII text and placeholders) gives the plain splice's text and counts."""
+    texts = list(_dense_texts(random.Random(3), 20_000).values())
+    texts += ["a@b.co", "8.8.8.8", "x 8.8.8.8", "8.8.8.8 x", "é 8.8.8.8 a@b.co"]
+    with _vectorised():
+        for text in texts:
+            expected = _plain_redact(text, find_pii(text), placeholders)
+            assert redact(text, placeholders=placeholders) == expected

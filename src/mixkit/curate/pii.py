@@ -458,6 +458,8 @@ def _digit_starts(
 
 
 _NO_SPANS = np.zeros(0, dtype=np.int64)
+# starts, ends or priorities of spans: a list of a few, an array of many
+_Ints = list[int] | np.ndarray
 _NO_SPANS.flags.writeable = False
 
 
@@ -668,8 +670,9 @@ def _ipv4_found(
     return starts[keep], ends[keep], _PRIORITY["IP_ADDRESS"]
 
 
-def _find(text: str, wanted: set[str], private: bool) -> tuple[list[int], list[int], list[str]]:
-    """Starts, ends and types of the non-overlapping PII spans of ``text``, sorted by start."""
+def _find(text: str, wanted: set[str], private: bool) -> tuple[_Ints, _Ints, _Ints]:
+    """Starts, ends and type priorities (``_PRIORITY``) of the non-overlapping PII spans of ``text``, sorted by
+    start: lists, or arrays where there are many."""
     n = len(text)
     b = np.frombuffer(text.encode("latin-1", "replace") + bytes(24), dtype=np.uint8)
     # candidates: arrays of starts and ends per detector, with the detector's priority
@@ -845,7 +848,7 @@ def _secret_values_ok(values: list[str]) -> list[bool]:
     return ok.tolist()
 
 
-def _sweep_small(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[int], list[int], list[str]]:
+def _sweep_small(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[int], list[int], list[int]]:
     """``_sweep`` for a few candidates: the plain sequential sweep over sorted (start, priority, -length) tuples."""
     cands = sorted(
         (s, p, s - e, e)
@@ -859,16 +862,17 @@ def _sweep_small(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[
                 taken[-1] = cand
             continue
         taken.append(cand)
-    return [c[0] for c in taken], [c[3] for c in taken], [_TYPE_OF_PRIORITY[c[1]] for c in taken]
+    return [c[0] for c in taken], [c[3] for c in taken], [c[1] for c in taken]
 
 
-def _sweep(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[int], list[int], list[str]]:
+def _sweep(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[_Ints, _Ints, _Ints]:
     """Resolve overlapping candidates: left to right, where two spans overlap keep the higher-priority type
     (then the longer span).
 
     Sorted by (start, priority, -length), a candidate that starts at or after the end of every earlier one
     cannot interact with them, so the sequential sweep runs only inside groups of mutually reachable overlaps;
-    lone candidates are kept as they are."""
+    lone candidates are kept as they are. Many spans come back as arrays (starts, ends, priorities), a few as
+    lists."""
     found = [f for f in found if len(f[0])]
     if not found:
         return [], [], []
@@ -879,7 +883,7 @@ def _sweep(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[int], 
     ):  # one detector (dense dumps): spans in order without overlaps are all kept as they are
         starts, ends, p = found[0]
         if (starts[1:] >= ends[:-1]).all():
-            return starts.tolist(), ends.tolist(), [_TYPE_OF_PRIORITY[p]] * len(starts)
+            return starts, ends, np.full(len(starts), p, dtype=np.int64)
     starts = np.concatenate([f[0] for f in found])
     ends = np.concatenate([f[1] for f in found])
     prio = np.concatenate([np.full(len(f[0]), f[2], dtype=np.int64) for f in found])
@@ -914,14 +918,48 @@ def _sweep(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list[int], 
             taken.append(j)
             last_s, last_e, last_p = s, e, p
         keep[crowded[taken]] = True
-    return starts[keep].tolist(), ends[keep].tolist(), [_TYPE_OF_PRIORITY[p] for p in prio[keep].tolist()]
+    return starts[keep], ends[keep], prio[keep]
 
 
 def find_pii(
     text: str, types: tuple[str, ...] | list[str] = TYPES, redact_private_ips: bool = False
 ) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, type) spans of PII in ``text``, sorted by start."""
-    return list(zip(*_find(text, set(types), redact_private_ips), strict=True))
+    starts, ends, prios = _find(text, set(types), redact_private_ips)
+    if isinstance(starts, np.ndarray):
+        starts, ends, prios = starts.tolist(), ends.tolist(), prios.tolist()
+    return list(zip(starts, ends, map(_TYPE_OF_PRIORITY.__getitem__, prios), strict=True))
+
+
+def _splice(text: str, starts: np.ndarray, ends: np.ndarray, prios: np.ndarray, ph: dict[str, str]) -> str:
+    """``text`` (ASCII) with the sorted, non-overlapping spans replaced by the (ASCII) placeholders of their types,
+    built as bytes in numpy: one gather from the text followed by the placeholders, no Python object per span."""
+    pieces = [ph[t] for t in _TYPE_OF_PRIORITY]
+    n = len(text)
+    src = np.frombuffer(text.encode("ascii") + "".join(pieces).encode("ascii"), dtype=np.uint8)
+    ph_len = np.array([len(p) for p in pieces], dtype=np.int64)
+    ph_off = n + np.cumsum(ph_len) - ph_len
+    # segments: text before the first span, a placeholder, text up to the next span ... text after the last span
+    k = len(starts)
+    seg_src = np.empty(2 * k + 1, dtype=np.int64)
+    seg_len = np.empty(2 * k + 1, dtype=np.int64)
+    seg_src[0] = 0
+    seg_src[2::2] = ends
+    seg_len[0:-1:2] = starts
+    seg_len[-1] = n
+    seg_len[0::2] -= seg_src[0::2]
+    seg_src[1::2] = ph_off[prios]
+    seg_len[1::2] = ph_len[prios]
+    nonempty = seg_len > 0
+    if not nonempty.any():  # every character redacted, with empty placeholders
+        return ""
+    seg_src, seg_len = seg_src[nonempty], seg_len[nonempty]
+    out_start = np.cumsum(seg_len) - seg_len
+    # source index of every output byte: +1 within a segment, a jump to the next segment's source at its start
+    step = np.ones(int(out_start[-1] + seg_len[-1]), dtype=np.int64)
+    step[0] = seg_src[0]
+    step[out_start[1:]] = seg_src[1:] - (seg_src[:-1] + seg_len[:-1]) + 1
+    return src[np.cumsum(step)].tobytes().decode("ascii")
 
 
 def redact(
@@ -931,11 +969,19 @@ def redact(
     placeholders: dict[str, str] | None = None,
 ) -> tuple[str, Counter]:
     """Redact PII of the given ``types`` in ``text``; return the new text and the number of redactions per type."""
-    starts, ends, typs = _find(text, set(types), redact_private_ips)
-    counts: Counter = Counter(typs)
-    if not starts:
-        return text, counts
+    starts, ends, prios = _find(text, set(types), redact_private_ips)
+    if not len(starts):
+        return text, Counter()
     ph = {**PLACEHOLDERS, **(placeholders or {})}
+    if isinstance(starts, np.ndarray):
+        per_type = np.bincount(prios, minlength=len(_TYPE_OF_PRIORITY)).tolist()
+        counts = Counter({t: c for t, c in zip(_TYPE_OF_PRIORITY, per_type, strict=True) if c})
+        if text.isascii() and all(map(str.isascii, ph.values())):
+            return _splice(text, starts, ends, prios, ph), counts
+        starts, ends, prios = starts.tolist(), ends.tolist(), prios.tolist()
+    else:
+        counts = Counter(map(_TYPE_OF_PRIORITY.__getitem__, prios))
+    typs = list(map(_TYPE_OF_PRIORITY.__getitem__, prios))
     parts: list[str] = [""] * (2 * len(starts) + 1)
     parts[0::2] = map(text.__getitem__, map(slice, [0, *ends], [*starts, len(text)]))
     parts[1::2] = map(ph.__getitem__, typs)
