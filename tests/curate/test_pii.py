@@ -727,3 +727,96 @@ def test_redact_splice_matches_plain_splice(placeholders):
         for text in texts:
             expected = _plain_redact(text, find_pii(text), placeholders)
             assert redact(text, placeholders=placeholders) == expected
+
+
+def _shapes_agree(shapes, spans_of, table, tokens):
+    """``shapes`` settles a token only as ``spans_of`` would: one whole span, or none."""
+    text = " ".join(tokens)
+    mb = np.frombuffer(text.encode("latin-1", "replace"), dtype=np.uint8)
+    edges = np.diff(table[mb].view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    whole, none = shapes(mb, starts, ends)
+    assert not (whole & none).any()
+    for s, e, w, z in zip(starts.tolist(), ends.tolist(), whole.tolist(), none.tolist(), strict=True):
+        if w:
+            assert spans_of(text[s:e]) == (0, e - s), text[s:e]
+        if z:
+            assert spans_of(text[s:e]) == (), text[s:e]
+    return whole, none
+
+
+_EMAIL_PIECES = [
+    "a",
+    "bc",
+    "Z9",
+    "1",
+    ".",
+    "..",
+    "-",
+    "@",
+    "@@",
+    "_",
+    "+",
+    "?",
+    "é",
+    "com",
+    "io",
+    "x1",
+    "a-b",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_EMAIL_PIECES), min_size=1, max_size=12), max_size=20))
+def test_email_shapes_match_token_emails(pieces):
+    tokens = ["".join(p) for p in pieces] + [
+        "ab.c@d-e.f1.com",
+        "a@b.co",
+        "x@y-.io",
+        "x@y.c",
+        "a.@b.io",
+        "a@b..io",
+    ]
+    whole, _ = _shapes_agree(
+        pii_module._email_shapes, pii_module._token_emails, pii_module._EMAIL_TOKEN, tokens
+    )
+    assert whole[-6:].tolist() == [True, True, False, False, False, False]
+
+
+_V6_GROUPS = [
+    "",
+    "0",
+    "1",
+    "a",
+    "db8",
+    "2001",
+    "fe80",
+    "fc00",
+    "FFFF",
+    "64",
+    "100",
+    "2002",
+    "3fff",
+    "12345",
+    "g",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_V6_GROUPS), min_size=1, max_size=10), max_size=20), st.booleans())
+def test_ipv6_shapes_match_token_ipv6(groups, private):
+    rng = random.Random(len(groups))
+    tokens = [":".join(g) for g in groups]
+    tokens += [":".join(f"{rng.getrandbits(16):x}" for _ in range(8)) for _ in range(30)]
+    tokens += [
+        "1:2:3:4:5:6:7:8",
+        "a:b:c:d:e:f:a:b",
+        "1:2:3:4:5:6:7:8:9",
+        ":1:2:3:4:5:6:7",
+        "fd00:1:2:3:4:5:6:7",
+    ]
+    shapes = pii_module._ipv6_shapes_private if private else pii_module._ipv6_shapes
+    whole, _ = _shapes_agree(
+        shapes, lambda t: pii_module._token_ipv6(t, private), pii_module._IPV6_TOKEN, tokens
+    )
+    assert whole[-30 - 5 : -5].sum() >= 20  # random full addresses are mostly settled as whole

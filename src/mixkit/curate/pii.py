@@ -535,10 +535,14 @@ def _token_spans(
     marks: np.ndarray,
     spans_of: Callable[[str], tuple[int, ...]],
     need: int = 1,
+    shapes: _Shapes | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Spans of a detector in ``masked``, from the distinct tokens (maximal runs of ``table`` bytes) that hold at
     least ``need`` of the sorted positions ``marks``; ``spans_of(token)`` gives a token's spans as flat relative
-    (start, end, start, end ...) tuples. None where most tokens are distinct (no gain: match the text instead)."""
+    (start, end, start, end ...) tuples. ``shapes(bytes, starts, ends)`` may settle tokens of a plain shape
+    without Python code per token (masks: the token is one whole span; the token holds none), where
+    ``spans_of`` is known to agree. None where most tokens are distinct and none of a plain shape (no gain: match
+    the text instead)."""
     mb = np.frombuffer(masked.encode("latin-1", "replace"), dtype=np.uint8)
     edges = np.diff(table[mb].view(np.int8), prepend=np.int8(0), append=np.int8(0))
     t_starts = np.flatnonzero(edges == 1)
@@ -548,6 +552,35 @@ def _token_spans(
     ids = tok[first[np.diff(first, append=len(tok)) >= need]]
     t_ends = np.flatnonzero(edges == -1)[ids]
     t_starts = t_starts[ids]
+    if shapes is None or not len(t_starts):
+        return _distinct_token_spans(masked, mb, t_starts, t_ends, spans_of, True)
+    whole, none = shapes(mb, t_starts, t_ends)
+    rest = ~(whole | none)
+    if rest.all():
+        return _distinct_token_spans(masked, mb, t_starts, t_ends, spans_of, True)
+    starts, ends = t_starts[whole], t_ends[whole]
+    if rest.any():
+        r_starts, r_ends = _distinct_token_spans(masked, mb, t_starts[rest], t_ends[rest], spans_of, False)
+        starts, ends = np.concatenate((starts, r_starts)), np.concatenate((ends, r_ends))
+        order = np.argsort(starts, kind="stable")
+        starts, ends = starts[order], ends[order]
+    return starts, ends
+
+
+# settles tokens of a plain shape: (bytes of the text, token starts, token ends) -> (one whole span, no span)
+_Shapes = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _distinct_token_spans(
+    masked: str,
+    mb: np.ndarray,
+    t_starts: np.ndarray,
+    t_ends: np.ndarray,
+    spans_of: Callable[[str], tuple[int, ...]],
+    may_give_up: bool,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The spans of the tokens [``t_starts``, ``t_ends``) of ``masked`` (bytes ``mb``), ``spans_of`` once per
+    distinct token; None where ``may_give_up`` and most tokens are distinct."""
     # a token equal to the one before it (compared on the bytes, which stand for the text where it is ASCII)
     # shares its spans: only the first of each run of equal tokens is read as a string
     run = np.arange(len(t_starts))
@@ -568,7 +601,7 @@ def _token_spans(
             h_starts, h_ends = t_starts[~same], t_ends[~same]
     tokens = list(map(masked.__getitem__, map(slice, h_starts.tolist(), h_ends.tolist())))
     distinct = dict.fromkeys(tokens)
-    if 2 * len(distinct) > len(tokens) and len(distinct) > 1000:
+    if may_give_up and 2 * len(distinct) > len(tokens) and len(distinct) > 1000:
         return None
     index = dict(zip(distinct, range(len(distinct)), strict=True))
     found = list(map(spans_of, index))
@@ -582,6 +615,131 @@ def _token_spans(
     flat = np.fromiter(chain.from_iterable(map(found.__getitem__, idx.tolist())), dtype=np.int64)
     base = np.repeat(t_starts, per_token)
     return base + flat[0::2], base + flat[1::2]
+
+
+def _or_over(feat: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Bitwise OR of ``feat`` over consecutive ranges: ``bounds`` (rows of increasing positions, each row above
+    the last) gives row by row the OR over [b0, b1), [b1, b2) ... (one column fewer than ``bounds``)."""
+    padded = np.append(feat, np.uint8(0))  # a bound may be the end of the text
+    return np.bitwise_or.reduceat(padded, bounds.ravel()).reshape(bounds.shape)[:, :-1]
+
+
+# per-byte features of e-mail tokens: an "@", a character no domain holds (outside [A-Za-z0-9.-]), a non-letter,
+# two dots in a row, a hyphen next to a dot, a "?" (which may stand for a character beyond Latin-1)
+_EM_AT, _EM_NOT_DOMAIN, _EM_NOT_LETTER, _EM_DOTS, _EM_HYPHEN_DOT, _EM_QUERY = 1, 2, 4, 8, 16, 32
+_EM_FEAT = (
+    _byte_table("@") * _EM_AT
+    + ~_byte_table(string.ascii_letters + string.digits + ".-") * _EM_NOT_DOMAIN
+    + ~_ALPHA * _EM_NOT_LETTER
+    + _byte_table("?") * _EM_QUERY
+).astype(np.uint8)
+
+
+def _email_shapes(mb: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """E-mail tokens of the plain shape ``local@label.label...tld``, each one whole e-mail (``_Shapes``).
+
+    The shape: one "@"; a local part of atom characters and single dots, neither first nor last; a domain of
+    labels of letters, digits and inner hyphens (the domain 64 characters at most, so every label fits 63) joined
+    by single dots, the last a TLD of 2-24 letters. On such a token the domain pattern matches the whole domain
+    (greedy labels, then the TLD, then the token's end) and the local pattern, searched from the token's start,
+    the whole local part: ``_token_emails`` gives the whole token."""
+    n = len(mb)
+    dots = mb == 46
+    hyphens = mb == 45
+    feat = _EM_FEAT[mb]
+    feat[:-1] |= (dots[:-1] & dots[1:]).view(np.uint8) * np.uint8(_EM_DOTS)
+    feat[:-1] |= ((hyphens[:-1] & dots[1:]) | (dots[:-1] & hyphens[1:])).view(np.uint8) * np.uint8(
+        _EM_HYPHEN_DOT
+    )
+    whole = np.zeros(len(starts), dtype=bool)
+    ats = np.flatnonzero(mb == 64)  # every token holds one
+    dot_at = np.flatnonzero(dots)
+    if not len(dot_at):  # a domain holds a dot: no e-mail at all
+        return whole, ~whole
+    i = np.searchsorted(ats, starts)
+    one = np.searchsorted(ats, ends) - i == 1
+    a = ats[np.minimum(i, len(ats) - 1)]
+    j = np.searchsorted(dot_at, ends) - 1
+    last_dot = dot_at[np.maximum(j, 0)]
+    tld = ends - last_dot - 1
+    cand = np.flatnonzero(
+        one & (j >= 0) & (a > starts) & (last_dot > a + 1) & (tld >= 2) & (tld <= 24) & (ends - a - 1 <= 64)
+    )
+    s, a, d, e = starts[cand], a[cand], last_dot[cand], ends[cand]
+    ors = _or_over(feat, np.stack((s, a, a + 1, d + 1, e), axis=1))
+    local, domain, tld_or = ors[:, 0], ors[:, 2], ors[:, 3]
+    ok = (
+        (local & (_EM_QUERY | _EM_DOTS) == 0)
+        & (mb[s] != 46)
+        & (mb[a - 1] != 46)
+        & _ALNUM[mb[np.minimum(a + 1, n - 1)]]
+        & (domain & (_EM_NOT_DOMAIN | _EM_DOTS | _EM_HYPHEN_DOT) == 0)
+        & (tld_or & _EM_NOT_LETTER == 0)
+    )
+    whole[cand[ok]] = True
+    return whole, np.zeros(len(starts), dtype=bool)
+
+
+# per-byte features of IPv6 tokens: a character other than a hex digit or ":", a decimal digit, the first of five
+# hex digits in a row, the first of two colons in a row
+_V6_IMPURE, _V6_DIGIT, _V6_FIVE_HEX, _V6_DOUBLE_COLON = 1, 2, 4, 8
+_V6_FEAT = (
+    ~_byte_table(string.hexdigits + ":") * _V6_IMPURE + _byte_table(string.digits) * _V6_DIGIT
+).astype(np.uint8)
+_HEX_VALUE = np.zeros(256, dtype=np.int64)
+for _c in string.hexdigits:
+    _HEX_VALUE[ord(_c)] = int(_c, 16)
+_IPV6_SPECIAL_BELOW_FC00 = np.array(sorted(h for h in _IPV6_SPECIAL_FIRST if h < 0xFC00), dtype=np.int64)
+
+
+def _ipv6_shapes(
+    mb: np.ndarray, starts: np.ndarray, ends: np.ndarray, private: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """IPv6 tokens made only of hex digits and colons (``_Shapes``): settled unless they hold "::" or are a full
+    address in a special range.
+
+    In such a token the IPv6 pattern can only start at the token's start (its look-behind refuses a hex digit,
+    ":" or "." before) and end at its end (its look-ahead refuses a hex digit or ":" after), so it matches
+    exactly the tokens with 2-7 colons and at most 4 hex digits between them. Of those, ``_ipv6_ok`` takes one
+    without "::" only as a full address (8 groups, no colon first or last) with a decimal digit, and a full
+    address is personal (or ``private``) by its first group outside ``_IPV6_SPECIAL_FIRST``; with "::" or a
+    special first group the token is left to ``_token_ipv6``."""
+    colon = mb == 58
+    hexd = _HEX[mb]
+    feat = _V6_FEAT[mb]
+    five = hexd[:-4] & hexd[1:-3] & hexd[2:-2] & hexd[3:-1] & hexd[4:]
+    feat[:-4] |= five.view(np.uint8) * np.uint8(_V6_FIVE_HEX)
+    feat[:-1] |= (colon[:-1] & colon[1:]).view(np.uint8) * np.uint8(_V6_DOUBLE_COLON)
+    ors = _or_over(feat, np.stack((starts, ends), axis=1))[:, 0]
+    colon_at = np.flatnonzero(colon)
+    c0 = np.searchsorted(colon_at, starts)
+    k = np.searchsorted(colon_at, ends) - c0
+    pure = ors & _V6_IMPURE == 0
+    matched = (k >= 2) & (k <= 7) & (ors & _V6_FIVE_HEX == 0)
+    no_double = ors & _V6_DOUBLE_COLON == 0
+    full = (k == 7) & no_double & ~colon[starts] & ~colon[ends - 1]
+    digit = ors & _V6_DIGIT != 0
+    none = pure & (~matched | ~digit | (no_double & ~full))
+    whole = pure & matched & digit & full
+    if not private:
+        # the first group: 1-4 hex digits before the token's first colon
+        cand = np.flatnonzero(whole)
+        s = starts[cand]
+        length = colon_at[np.minimum(c0[cand], len(colon_at) - 1)] - s
+        first = np.zeros(len(cand), dtype=np.int64)
+        for i in range(4):
+            more = i < length
+            first[more] = first[more] * 16 + _HEX_VALUE[mb[s[more] + i]]
+        special = (first >= 0xFC00) | np.isin(first, _IPV6_SPECIAL_BELOW_FC00)
+        whole[cand[special]] = False
+    return whole, none
+
+
+def _ipv6_shapes_private(
+    mb: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_ipv6_shapes`` with ``redact_private_ips``."""
+    return _ipv6_shapes(mb, starts, ends, True)
 
 
 def _token_emails(token: str) -> tuple[int, ...]:
@@ -703,7 +861,7 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[_Ints, _Ints, _In
             # the domain starts with a letter or digit, the local part ends with an atom character
             at = at[_ALNUM[b[at + 1]] & _ATOM[b[at - 1]]]
             by_token = (
-                _token_spans(masked, _EMAIL_TOKEN, at, _token_emails)
+                _token_spans(masked, _EMAIL_TOKEN, at, _token_emails, 1, _email_shapes)
                 if n >= _VECTOR_MIN_CHARS and len(at)
                 else None
             )
@@ -749,7 +907,8 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[_Ints, _Ints, _In
         if windows and n >= _VECTOR_MIN_CHARS:
             colons = np.flatnonzero(b[:n] == 58)
             ipv6_of = _token_ipv6_private if private else _token_ipv6
-            by_token = _token_spans(masked, _IPV6_TOKEN, colons, ipv6_of, 2)
+            shapes = _ipv6_shapes_private if private else _ipv6_shapes
+            by_token = _token_spans(masked, _IPV6_TOKEN, colons, ipv6_of, 2, shapes)
         if by_token is not None:
             found.append((*by_token, _PRIORITY["IP_ADDRESS"]))
         elif windows:
