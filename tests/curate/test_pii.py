@@ -820,3 +820,17 @@ def test_ipv6_shapes_match_token_ipv6(groups, private):
         shapes, lambda t: pii_module._token_ipv6(t, private), pii_module._IPV6_TOKEN, tokens
     )
     assert whole[-30 - 5 : -5].sum() >= 20  # random full addresses are mostly settled as whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["1", "23", " ", "-", ".", "(", ")", "a", ":", "\n", "٣", "é", "中"]), max_size=40
+    )
+)
+def test_digit_anchor_test_matches_the_anchor_pattern(pieces):
+    """The numpy test for a digit anchor (long texts) agrees with the anchor pattern, past the regex's prefix."""
+    text = "x" * (1 << 16) + "".join(pieces)
+    b = np.frombuffer(text.encode("latin-1", "replace") + bytes(24), dtype=np.uint8)
+    expected = pii_module._DIGIT_ANCHOR.search(text) is not None
+    assert pii_module._has_digit_anchor(text, b) == expected
