@@ -834,3 +834,38 @@ def test_digit_anchor_test_matches_the_anchor_pattern(pieces):
     b = np.frombuffer(text.encode("latin-1", "replace") + bytes(24), dtype=np.uint8)
     expected = pii_module._DIGIT_ANCHOR.search(text) is not None
     assert pii_module._has_digit_anchor(text, b) == expected
+
+
+_ASSIGN_PIECES = [
+    "=",
+    "=>",
+    ":",
+    " ",
+    "\t",
+    "     ",
+    "'",
+    '"',
+    "aB3dE5fG7hJ9kL1m",
+    "x9",
+    "/+_-.~",
+    "==",
+    ">",
+    "\n",
+    "é",
+    "中",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_ASSIGN_PIECES), max_size=40))
+def test_vectorised_assignment_values_match_the_operator_patterns(pieces):
+    """Operators and value spans from numpy agree with the ``_F_ASSIGN_*`` twins' matches."""
+    text = "".join(pieces)
+    b = np.frombuffer(text.encode("latin-1", "replace") + bytes(24), dtype=np.uint8)
+    expected = sorted(
+        (m.start(), *m.span(m.lastindex or 1))
+        for pattern in (pii_module._F_ASSIGN_COLON, pii_module._F_ASSIGN_EQUALS)
+        for m in pattern.finditer(text)
+    )
+    ops, starts, ends = pii_module._assignment_values(b, len(text))
+    assert list(zip(ops.tolist(), starts.tolist(), ends.tolist(), strict=True)) == expected

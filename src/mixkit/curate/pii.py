@@ -601,6 +601,36 @@ def _token_spans(
 _Shapes = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
+def _same_as_previous(mb: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Mask of the ranges [``starts``, ``ends``) of ``mb`` whose bytes equal those of the range before them."""
+    same = np.zeros(len(starts), dtype=bool)
+    if len(starts) < 2:
+        return same
+    lengths = ends - starts
+    cand = np.flatnonzero(lengths[1:] == lengths[:-1]) + 1
+    same[cand[lengths[cand] == 0]] = True
+    cand = cand[lengths[cand] > 0]
+    if len(cand):
+        lc = lengths[cand]
+        offsets = np.cumsum(lc) - lc
+        within = np.arange(int(lc.sum())) - np.repeat(offsets, lc)
+        differs = mb[np.repeat(starts[cand], lc) + within] != mb[np.repeat(starts[cand - 1], lc) + within]
+        same[cand[~np.logical_or.reduceat(differs, offsets)]] = True
+    return same
+
+
+def _read_runs(
+    text: str, b: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[list[str], np.ndarray]:
+    """The strings ``text[start:end]``, each run of equal neighbours read once (compared on the bytes ``b``
+    where ``text`` is ASCII): the strings, and for each range the index of its string."""
+    if not text.isascii():
+        return list(map(text.__getitem__, map(slice, starts.tolist(), ends.tolist()))), np.arange(len(starts))
+    head = ~_same_as_previous(b, starts, ends)
+    strings = list(map(text.__getitem__, map(slice, starts[head].tolist(), ends[head].tolist())))
+    return strings, np.cumsum(head) - 1
+
+
 def _distinct_token_spans(
     masked: str,
     mb: np.ndarray,
@@ -616,17 +646,8 @@ def _distinct_token_spans(
     run = np.arange(len(t_starts))
     h_starts, h_ends = t_starts, t_ends
     if len(t_starts) > 1 and masked.isascii():
-        lengths = t_ends - t_starts
-        cand = np.flatnonzero(lengths[1:] == lengths[:-1]) + 1
-        if len(cand):
-            lc = lengths[cand]
-            offsets = np.cumsum(lc) - lc
-            within = np.arange(int(lc.sum())) - np.repeat(offsets, lc)
-            differs = (
-                mb[np.repeat(t_starts[cand], lc) + within] != mb[np.repeat(t_starts[cand - 1], lc) + within]
-            )
-            same = np.zeros(len(t_starts), dtype=bool)
-            same[cand[~np.logical_or.reduceat(differs, offsets)]] = True
+        same = _same_as_previous(mb, t_starts, t_ends)
+        if same.any():
             run = np.cumsum(~same) - 1
             h_starts, h_ends = t_starts[~same], t_ends[~same]
     tokens = list(map(masked.__getitem__, map(slice, h_starts.tolist(), h_ends.tolist())))
@@ -990,31 +1011,74 @@ def _assignments(text: str, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (``Match.regs``), and the name and value tests run once per distinct preceding text and value; values (ASCII
     by the pattern) get their entropy, digit and letter tests in numpy, with ``shannon_entropy`` itself only
     where the vectorised entropy is within 1e-9 of the threshold."""
-    regs = chain.from_iterable(
-        map(_REGS, chain(_F_ASSIGN_COLON.finditer(text), _F_ASSIGN_EQUALS.finditer(text)))
-    )
-    flat = np.fromiter(chain.from_iterable(regs), dtype=np.int64).reshape(-1, 4)
-    if not len(flat):
+    n = len(text)
+    if text.count(":") + text.count("=") > n // 64:  # operator-dense: the regexes would stop at every one
+        ops, v_starts, v_ends = _assignment_values(b, n)
+    else:
+        regs = chain.from_iterable(
+            map(_REGS, chain(_F_ASSIGN_COLON.finditer(text), _F_ASSIGN_EQUALS.finditer(text)))
+        )
+        flat = np.fromiter(chain.from_iterable(regs), dtype=np.int64).reshape(-1, 4)
+        ops, v_starts, v_ends = flat[:, 0], flat[:, 2], flat[:, 3]
+    if not len(ops):
         return _NO_SPANS, _NO_SPANS
-    ops, v_starts, v_ends = flat[:, 0], flat[:, 2], flat[:, 3]
     # a name holds no newline (the pattern's "$" may stand before a last one), so the 60 characters before the
     # operator are cut after the last newline before that: far fewer distinct texts to test
     newlines = np.flatnonzero(b[: len(text)] == 10)
     last = np.searchsorted(newlines, ops - 1) - 1
     cut = np.where(last >= 0, newlines[np.maximum(last, 0)] + 1, 0) if len(newlines) else np.zeros_like(ops)
     lo = np.maximum(np.maximum(ops - 60, 0), cut)
-    befores = list(map(text.__getitem__, map(slice, lo.tolist(), ops.tolist())))
+    befores, which = _read_runs(text, b, lo, ops)
     name_ok = {t: _secret_name_before(t) for t in set(befores)}
-    keep = np.fromiter(map(name_ok.__getitem__, befores), dtype=bool, count=len(befores))
+    keep = np.fromiter(map(name_ok.__getitem__, befores), dtype=bool, count=len(befores))[which]
     v_starts, v_ends = v_starts[keep], v_ends[keep]
-    values = list(map(text.__getitem__, map(slice, v_starts.tolist(), v_ends.tolist())))
+    values, which = _read_runs(text, b, v_starts, v_ends)
     distinct = list(set(values))
     if len(distinct) < 64:
         value_ok = {v: _secret_value_ok(v) for v in distinct}
     else:
         value_ok = dict(zip(distinct, _secret_values_ok(distinct), strict=True))
-    keep = np.fromiter(map(value_ok.__getitem__, values), dtype=bool, count=len(values))
+    keep = np.fromiter(map(value_ok.__getitem__, values), dtype=bool, count=len(values))[which]
     return v_starts[keep], v_ends[keep]
+
+
+_SPACE_TAB = _byte_table(" \t")
+_QUOTE = _byte_table("\"'")
+_VALUE = _byte_table(string.ascii_letters + string.digits + "/+_-.~")
+
+
+def _assignment_values(b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Operator positions, value starts and value ends of the ``_F_ASSIGN_COLON`` and ``_F_ASSIGN_EQUALS`` matches
+    of a text of ``n`` characters (bytes ``b``, padded), in order, in numpy.
+
+    After the operator (and a ">" after "="), the pattern takes [ \t]{0,4}, an optional quote, a run of 16+ value
+    characters and up to two "="; it never needs to backtrack (none of these classes holds the next one's
+    characters), so: at most 4 spaces or tabs, then the quote if there is one, then the whole run of value
+    characters if it is 16+ long, then its "=" signs."""
+    ops = np.flatnonzero((b[:n] == 58) | (b[:n] == 61))
+    # non-value bytes before each position; a value run of 16 starts where 16 more bytes add none
+    before = np.zeros(len(b) + 1, dtype=np.int32)
+    np.cumsum(~_VALUE[b], out=before[1:])
+    run16 = before[16:] == before[:-16]
+    # a run of 16 starting 1-7 bytes after the operator (every value starts there): OR over windows of 2, 4, 7
+    near = run16[:-1] | run16[1:]
+    near = near[:-2] | near[2:]
+    near = near[:-3] | near[3:]
+    ops = ops[near[ops + 1]]
+    p = ops + 1 + ((b[ops] == 61) & (b[ops + 1] == 62))
+    spaces = np.zeros(len(ops), dtype=np.int64)
+    for k in range(5):
+        spaces += (spaces == k) & _SPACE_TAB[b[p + k]]
+    v = p + spaces
+    v += _QUOTE[b[v]]
+    ok = (spaces <= 4) & (before[v + 16] == before[v])
+    ops, v = ops[ok], v[ok]
+    # the run ends at the next non-value byte: the first position with one more non-value byte before it, less 1
+    e = np.searchsorted(before, before[v] + 1) - 1
+    eq = b[e] == 61
+    e += eq
+    e += eq & (b[e] == 61)
+    return ops, v, e
 
 
 def _secret_values_ok(values: list[str]) -> list[bool]:
