@@ -440,10 +440,11 @@ def _pii_texts(draw) -> str:
 
 @contextlib.contextmanager
 def _vectorised():
-    """Force the long-text paths (candidate starts from numpy, numpy sweep) on short texts too."""
+    """Force the long-text paths (candidate starts from numpy, token shapes, numpy sweep) on short texts too."""
     with (
         mock.patch.object(pii_module, "_VECTOR_MIN_CHARS", 0),
         mock.patch.object(pii_module, "_SWEEP_SMALL_MAX", 0),
+        mock.patch.object(pii_module, "_SHAPES_MIN_TOKENS", 1),
     ):
         yield
 
@@ -869,3 +870,22 @@ def test_vectorised_assignment_values_match_the_operator_patterns(pieces):
     )
     ops, starts, ends = pii_module._assignment_values(b, len(text))
     assert list(zip(ops.tolist(), starts.tolist(), ends.tolist(), strict=True)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_V6_GROUPS + _EMAIL_PIECES), min_size=1, max_size=10), max_size=20))
+def test_shapes_on_copied_token_bytes_match_shapes_on_the_text(pieces):
+    """Tokens that cover little of the text are shaped on a copy of their bytes: same masks."""
+    text = " ... ".join(":".join(p) for p in pieces) + " " * 2000
+    mb = np.frombuffer(text.encode("latin-1", "replace"), dtype=np.uint8)
+    for shapes, table in (
+        (pii_module._ipv6_shapes, pii_module._IPV6_TOKEN),
+        (pii_module._email_shapes, pii_module._EMAIL_TOKEN),
+    ):
+        edges = np.diff(table[mb].view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        if not len(starts):
+            continue
+        direct = shapes(np.append(mb, np.zeros(8, dtype=np.uint8)), starts, ends)
+        copied = pii_module._shapes_of(shapes, mb, starts, ends)
+        assert [m.tolist() for m in copied] == [m.tolist() for m in direct]

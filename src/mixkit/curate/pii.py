@@ -582,9 +582,9 @@ def _token_spans(
     ids = tok[first[np.diff(first, append=len(tok)) >= need]]
     t_ends = np.flatnonzero(edges == -1)[ids]
     t_starts = t_starts[ids]
-    if shapes is None or not len(t_starts):
+    if shapes is None or len(t_starts) < _SHAPES_MIN_TOKENS:
         return _distinct_token_spans(masked, mb, t_starts, t_ends, spans_of, True)
-    whole, none = shapes(mb, t_starts, t_ends)
+    whole, none = _shapes_of(shapes, mb, t_starts, t_ends)
     rest = ~(whole | none)
     if rest.all():
         return _distinct_token_spans(masked, mb, t_starts, t_ends, spans_of, True)
@@ -597,6 +597,22 @@ def _token_spans(
     return starts, ends
 
 
+def _shapes_of(
+    shapes: _Shapes, mb: np.ndarray, t_starts: np.ndarray, t_ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``shapes`` on the tokens; where they cover less than half of the text, on a copy of their bytes alone
+    (each followed by the byte after it, outside the token), as its passes over the bytes cost per byte."""
+    lengths = t_ends - t_starts
+    total = int(lengths.sum())
+    if 2 * total >= len(mb):
+        return shapes(mb, t_starts, t_ends)
+    c_starts = np.cumsum(lengths + 1) - (lengths + 1)
+    index = np.repeat(t_starts - c_starts, lengths + 1) + np.arange(total + len(lengths))
+    return shapes(np.append(mb, np.uint8(0))[index], c_starts, c_starts + lengths)
+
+
+# ``shapes`` makes passes over the whole text: worth it from this many tokens on (fewer cost a few ms one by one)
+_SHAPES_MIN_TOKENS = 4096
 # settles tokens of a plain shape: (bytes of the text, token starts, token ends) -> (one whole span, no span)
 _Shapes = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -703,8 +719,10 @@ def _email_shapes(mb: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple
         _EM_HYPHEN_DOT
     )
     whole = np.zeros(len(starts), dtype=bool)
-    ats = np.flatnonzero(mb == 64)  # every token holds one
+    ats = np.flatnonzero(mb == 64)  # every token of the detector holds one
     dot_at = np.flatnonzero(dots)
+    if not len(ats):
+        return whole, whole.copy()
     if not len(dot_at):  # a domain holds a dot: no e-mail at all
         return whole, ~whole
     i = np.searchsorted(ats, starts)
