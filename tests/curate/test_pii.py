@@ -889,3 +889,15 @@ def test_shapes_on_copied_token_bytes_match_shapes_on_the_text(pieces):
         direct = shapes(np.append(mb, np.zeros(8, dtype=np.uint8)), starts, ends)
         copied = pii_module._shapes_of(shapes, mb, starts, ends)
         assert [m.tolist() for m in copied] == [m.tolist() for m in direct]
+
+
+def test_tokens_with_several_spans_among_plain_ones_match_reference():
+    """Plain tokens (settled by shapes) mixed with tokens of two e-mails or odd IPv6 forms, in runs and not."""
+    rng = random.Random(1)
+    pool = ["a@b.co", "a@b.co#c@d.io", "x@y.com", "1:2:3:4:5:6:7:8", "1::2%eth0:3::4", "fe80::1", "a@b.co"]
+    text = " ".join(rng.choice(pool) for _ in range(3000))
+    with _vectorised():
+        for private in (False, True):
+            assert find_pii(text, redact_private_ips=private) == reference_find_pii(
+                text, redact_private_ips=private
+            )

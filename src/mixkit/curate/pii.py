@@ -569,10 +569,10 @@ def _token_spans(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Spans of a detector in ``masked``, from the distinct tokens (maximal runs of ``table`` bytes) that hold at
     least ``need`` of the sorted positions ``marks``; ``spans_of(token)`` gives a token's spans as flat relative
-    (start, end, start, end ...) tuples. ``shapes(bytes, starts, ends)`` may settle tokens of a plain shape
-    without Python code per token (masks: the token is one whole span; the token holds none), where
-    ``spans_of`` is known to agree. None where most tokens are distinct and none of a plain shape (no gain: match
-    the text instead)."""
+    (start, end, start, end ...) tuples. A token equal to the one before it shares its spans; ``shapes(bytes,
+    starts, ends)`` may settle many tokens of a plain shape without Python code per token (masks: the token is
+    one whole span; the token holds none), where ``spans_of`` is known to agree. None where most tokens left are
+    distinct and none was of a plain shape (no gain: match the text instead)."""
     mb = np.frombuffer(masked.encode("latin-1", "replace"), dtype=np.uint8)
     edges = np.diff(table[mb].view(np.int8), prepend=np.int8(0), append=np.int8(0))
     t_starts = np.flatnonzero(edges == 1)
@@ -582,19 +582,51 @@ def _token_spans(
     ids = tok[first[np.diff(first, append=len(tok)) >= need]]
     t_ends = np.flatnonzero(edges == -1)[ids]
     t_starts = t_starts[ids]
-    if shapes is None or len(t_starts) < _SHAPES_MIN_TOKENS:
-        return _distinct_token_spans(masked, mb, t_starts, t_ends, spans_of, True)
-    whole, none = _shapes_of(shapes, mb, t_starts, t_ends)
-    rest = ~(whole | none)
-    if rest.all():
-        return _distinct_token_spans(masked, mb, t_starts, t_ends, spans_of, True)
-    starts, ends = t_starts[whole], t_ends[whole]
-    if rest.any():
-        r_starts, r_ends = _distinct_token_spans(masked, mb, t_starts[rest], t_ends[rest], spans_of, False)
-        starts, ends = np.concatenate((starts, r_starts)), np.concatenate((ends, r_ends))
-        order = np.argsort(starts, kind="stable")
-        starts, ends = starts[order], ends[order]
-    return starts, ends
+    if not len(t_starts):
+        return _NO_SPANS, _NO_SPANS
+    # a token equal to the one before it (compared on the bytes, which stand for the text where it is ASCII)
+    # shares its spans: only the first of each run of equal tokens (its head) is looked at
+    run = None
+    h_starts, h_ends = t_starts, t_ends
+    if len(t_starts) > 1 and masked.isascii():
+        same = _same_as_previous(mb, t_starts, t_ends)
+        if same.any():
+            run = np.cumsum(~same) - 1
+            h_starts, h_ends = t_starts[~same], t_ends[~same]
+    whole = none = np.zeros(len(h_starts), dtype=bool)
+    if shapes is not None and len(h_starts) >= _SHAPES_MIN_TOKENS:
+        whole, none = _shapes_of(shapes, mb, h_starts, h_ends)
+    rest = np.flatnonzero(~(whole | none))
+    count = whole.astype(np.int64)  # spans per head
+    found: list[tuple[int, ...]] = []
+    idx = _NO_SPANS
+    if len(rest):
+        tokens = list(map(masked.__getitem__, map(slice, h_starts[rest].tolist(), h_ends[rest].tolist())))
+        distinct = dict.fromkeys(tokens)
+        if len(rest) == len(h_starts) and 2 * len(distinct) > len(tokens) and len(distinct) > 1000:
+            return None
+        index = dict(zip(distinct, range(len(distinct)), strict=True))
+        found = list(map(spans_of, index))
+        per_distinct = np.fromiter(map(len, found), dtype=np.int64, count=len(found)) // 2
+        idx = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        count[rest] = per_distinct[idx]
+    heads = np.arange(len(t_starts)) if run is None else run  # each token's head
+    if (count <= 1).all():  # the usual case: one span per token at most
+        rel = np.zeros((len(h_starts), 2), dtype=np.int64)
+        rel[whole, 1] = (h_ends - h_starts)[whole]
+        if len(rest):
+            rel[rest] = np.array([f or (0, 0) for f in found], dtype=np.int64).reshape(-1, 2)[idx]
+        has = count[heads] == 1
+        base, rel = t_starts[has], rel[heads[has]]
+        return base + rel[:, 0], base + rel[:, 1]
+    head_flat: list[tuple[int, ...]] = [()] * len(h_starts)
+    for h, length in zip(np.flatnonzero(whole).tolist(), (h_ends - h_starts)[whole].tolist(), strict=True):
+        head_flat[h] = (0, length)
+    for h, i in zip(rest.tolist(), idx.tolist(), strict=True):
+        head_flat[h] = found[i]
+    flat = np.fromiter(chain.from_iterable(map(head_flat.__getitem__, heads.tolist())), dtype=np.int64)
+    base = np.repeat(t_starts, count[heads])
+    return base + flat[0::2], base + flat[1::2]
 
 
 def _shapes_of(
@@ -611,7 +643,7 @@ def _shapes_of(
     return shapes(np.append(mb, np.uint8(0))[index], c_starts, c_starts + lengths)
 
 
-# ``shapes`` makes passes over the whole text: worth it from this many tokens on (fewer cost a few ms one by one)
+# ``shapes`` makes passes over the heads' bytes: worth it from this many heads on (fewer cost a few ms one by one)
 _SHAPES_MIN_TOKENS = 4096
 # settles tokens of a plain shape: (bytes of the text, token starts, token ends) -> (one whole span, no span)
 _Shapes = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -626,6 +658,9 @@ def _same_as_previous(mb: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
     cand = np.flatnonzero(lengths[1:] == lengths[:-1]) + 1
     same[cand[lengths[cand] == 0]] = True
     cand = cand[lengths[cand] > 0]
+    # first, middle and last bytes first: neighbours that differ (random values) mostly differ there
+    for at in (starts, (starts + ends) // 2, ends - 1):
+        cand = cand[mb[at[cand]] == mb[at[cand - 1]]]
     if len(cand):
         lc = lengths[cand]
         offsets = np.cumsum(lc) - lc
@@ -645,43 +680,6 @@ def _read_runs(
     head = ~_same_as_previous(b, starts, ends)
     strings = list(map(text.__getitem__, map(slice, starts[head].tolist(), ends[head].tolist())))
     return strings, np.cumsum(head) - 1
-
-
-def _distinct_token_spans(
-    masked: str,
-    mb: np.ndarray,
-    t_starts: np.ndarray,
-    t_ends: np.ndarray,
-    spans_of: Callable[[str], tuple[int, ...]],
-    may_give_up: bool,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The spans of the tokens [``t_starts``, ``t_ends``) of ``masked`` (bytes ``mb``), ``spans_of`` once per
-    distinct token; None where ``may_give_up`` and most tokens are distinct."""
-    # a token equal to the one before it (compared on the bytes, which stand for the text where it is ASCII)
-    # shares its spans: only the first of each run of equal tokens is read as a string
-    run = np.arange(len(t_starts))
-    h_starts, h_ends = t_starts, t_ends
-    if len(t_starts) > 1 and masked.isascii():
-        same = _same_as_previous(mb, t_starts, t_ends)
-        if same.any():
-            run = np.cumsum(~same) - 1
-            h_starts, h_ends = t_starts[~same], t_ends[~same]
-    tokens = list(map(masked.__getitem__, map(slice, h_starts.tolist(), h_ends.tolist())))
-    distinct = dict.fromkeys(tokens)
-    if may_give_up and 2 * len(distinct) > len(tokens) and len(distinct) > 1000:
-        return None
-    index = dict(zip(distinct, range(len(distinct)), strict=True))
-    found = list(map(spans_of, index))
-    per_distinct = np.fromiter(map(len, found), dtype=np.int64, count=len(found)) // 2
-    idx = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))[run]
-    per_token = per_distinct[idx]
-    if (per_distinct <= 1).all():  # the usual case: one span per token at most
-        rel = np.array([f or (0, 0) for f in found], dtype=np.int64).reshape(-1, 2)
-        has = per_token == 1
-        return t_starts[has] + rel[idx[has], 0], t_starts[has] + rel[idx[has], 1]
-    flat = np.fromiter(chain.from_iterable(map(found.__getitem__, idx.tolist())), dtype=np.int64)
-    base = np.repeat(t_starts, per_token)
-    return base + flat[0::2], base + flat[1::2]
 
 
 def _or_over(feat: np.ndarray, bounds: np.ndarray) -> np.ndarray:
