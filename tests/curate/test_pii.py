@@ -901,3 +901,23 @@ def test_tokens_with_several_spans_among_plain_ones_match_reference():
             assert find_pii(text, redact_private_ips=private) == reference_find_pii(
                 text, redact_private_ips=private
             )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from(["ab", "ab", "ac", "ba", "", "abc"]), min_size=1, max_size=40), st.integers(0, 3)
+)
+def test_same_as_previous_matches_plain_comparison(pool, seed):
+    """Neighbour comparison (one pass at the median distance for many, byte gathers for the rest)."""
+    rng = random.Random(seed)
+    words = [rng.choice(pool) for _ in range(3000)]
+    parts, starts, pos = [], [], 0
+    for w in words:
+        starts.append(pos)
+        parts.append(w + rng.choice((" ", " ", " ", "  ")))
+        pos += len(parts[-1])
+    mb = np.frombuffer("".join(parts).encode(), dtype=np.uint8)
+    starts = np.array(starts)
+    ends = starts + np.array([len(w) for w in words])
+    expected = [False] + [words[i] == words[i - 1] for i in range(1, len(words))]
+    assert pii_module._same_as_previous(mb, starts, ends).tolist() == expected

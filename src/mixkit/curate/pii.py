@@ -650,7 +650,8 @@ _Shapes = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.nd
 
 
 def _same_as_previous(mb: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Mask of the ranges [``starts``, ``ends``) of ``mb`` whose bytes equal those of the range before them."""
+    """Mask of the ranges [``starts``, ``ends``) of ``mb`` (sorted, apart) whose bytes equal those of the range
+    before them."""
     same = np.zeros(len(starts), dtype=bool)
     if len(starts) < 2:
         return same
@@ -658,9 +659,18 @@ def _same_as_previous(mb: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
     cand = np.flatnonzero(lengths[1:] == lengths[:-1]) + 1
     same[cand[lengths[cand] == 0]] = True
     cand = cand[lengths[cand] > 0]
-    # first, middle and last bytes first: neighbours that differ (random values) mostly differ there
-    for at in (starts, (starts + ends) // 2, ends - 1):
-        cand = cand[mb[at[cand]] == mb[at[cand - 1]]]
+    if len(cand) > 1024:
+        # many (a dump of values of one length): those at the median distance d from their neighbour are compared
+        # in one pass over the text, on mb[x] != mb[x + d] over the neighbour's bytes
+        gap = starts[cand] - starts[cand - 1]
+        d = int(np.partition(gap, len(gap) // 2)[len(gap) // 2])
+        at_d = cand[gap == d]
+        unequal = np.zeros(len(mb) - d + 1, dtype=bool)
+        np.not_equal(mb[d:], mb[:-d], out=unequal[:-1])
+        bounds = np.stack((starts[at_d - 1], ends[at_d - 1]), axis=1).ravel()
+        same[at_d[~np.logical_or.reduceat(unequal, bounds)[0::2]]] = True
+        cand = cand[gap != d]
+    cand = cand[mb[starts[cand]] == mb[starts[cand - 1]]]
     if len(cand):
         lc = lengths[cand]
         offsets = np.cumsum(lc) - lc
