@@ -425,18 +425,18 @@ def _digit_starts(
             i = i[after[i + k] == 46]
     last = after[i + 3]
     i = i[~_LB_ID[last] & ~((last == 46) & dig[ends[i + 3] + 1])]
-    octets = []
-    for k in range(4):
-        r = i + k
-        lk, f = length[r], first[r].astype(np.int64) - 48
-        value = np.where(lk == 1, f, np.where(lk == 2, f * 10 + second[r] - 48, 0))
-        value = np.where(
-            lk == 3, f * 100 + (second[r].astype(np.int64) - 48) * 10 + b[starts[r] + 2] - 48, value
-        )
-        ok = (lk == 1) | ((lk == 2) & (f != 0)) | ((lk == 3) & (f != 0) & (value <= 255))
-        i, value = i[ok], value[ok]
-        octets = [o[ok] for o in octets] + [value]
-    ipv4 = (starts[i], ends[i + 3], *octets[:3])
+    # the four octets at once (rows: addresses), in int16: 1-3 digits, no leading 0, at most 255
+    r = i[:, None] + np.arange(4)
+    lk = length[r]
+    at = starts[r]
+    d0 = b[at].astype(np.int16) - 48
+    d1 = b[at + 1].astype(np.int16) - 48
+    value = np.where(lk == 1, d0, d0 * 10 + d1)
+    three = lk == 3
+    value[three] = value[three] * 10 + b[at[three] + 2] - 48
+    ok = ((lk == 1) | ((lk <= 3) & (d0 != 0) & (value <= 255))).all(axis=1)
+    i, value = i[ok], value[ok].astype(np.int64)
+    ipv4 = (starts[i], ends[i + 3], value[:, 0], value[:, 1], value[:, 2])
     out["LAND"] = starts[no_dash & (first == 48) & ((length == 3) | (length == 4)) & (after == 45)]
     # "ddd-ddd-dddd" (or with dots): 3 digits, a separator, 3 digits, a separator, 4 digits
     na = starts[no_dash & (length == 3) & ((after == 45) | (after == 46))]
