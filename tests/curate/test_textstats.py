@@ -370,3 +370,136 @@ def test_sliced_split_gives_the_chunks_of_the_whole_text(text, slice_chars, min_
             else:
                 ids, vocab = got
                 assert [vocab[i] for i in ids.tolist()] == textstats._expand_chunks(split(text))
+
+
+# --- the whole-text word split (``_bulk_split_words``) against the per-chunk split ------------------------------
+# Pieces chosen to hit every rule of ``_split_chunk`` and ``_INFIX_RE``: affixes, units, abbreviations,
+# contractions, URLs, dot and dash runs, infixes between every class of neighbour, non-ASCII letters, dashes and
+# whitespace (U+00A0, U+3000, U+2028, U+0085), and a lone surrogate.
+_BULK_PIECES = [
+    *"abzAZ09éß一",
+    *"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+    "’",
+    "…",
+    "—",
+    "–",
+    "²",
+    "€",
+    "\ud800",
+    " ",
+    " ",
+    "\n",
+    "\t",
+    "\x0b",
+    "\x1c",
+    "\x1f",
+    "\x85",
+    "\xa0",
+    "\u2028",
+    "\u3000",
+    "km",
+    "mbar",
+    "hPa",
+    "MB",
+    "10",
+    "Mr.",
+    "e.g.",
+    "U.S.",
+    "don't",
+    "can’t",
+    "'s",
+    "http://",
+    "https://x.y/a-b",
+    "www.",
+    "...",
+    "--",
+    "---",
+    "a-b",
+    "3-4",
+    "1e+5",
+    "a.B",
+    "a,b",
+    "x:y",
+    "a/b",
+    "a=b",
+    "a~b",
+    "1^2",
+    "2*3",
+    "ab@cd.com",
+    "1a2b:3c4d",
+    "5e6f",
+    "fe80::1",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_BULK_PIECES), max_size=120))
+def test_bulk_split_is_the_per_chunk_split(pieces):
+    text = "".join(pieces)
+    assert textstats._bulk_split_words(text) == textstats._expand_chunks(text.split())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_bulk_split_is_the_per_chunk_split_on_any_text(text):
+    assert textstats._bulk_split_words(text) == textstats._expand_chunks(text.split())
+
+
+def test_non_ascii_whitespace_table_is_str_isspace():
+    # the bulk split cuts on exactly the characters str.split cuts on
+    assert set(textstats._NON_ASCII_SPACES) == {c for c in range(128, 0x110000) if chr(c).isspace()}
+    assert all(a.endswith(".") for a in textstats._ABBREVIATIONS)  # the plain-chunk rule relies on it
+
+
+def _random_log(n_tokens: int, seed: int) -> str:
+    """A log-like text of random tokens (the bulk split's case): IPv6-like groups, e-mails, hashes with affixes."""
+    rng = random.Random(seed)
+    hexd = "0123456789abcdef"
+    out = []
+    for _ in range(n_tokens):
+        kind = rng.randrange(5)
+        if kind == 0:
+            tok = ":".join("".join(rng.choices(hexd, k=4)) for _ in range(rng.randint(2, 8)))
+        elif kind == 1:
+            tok = "".join(rng.choices("abcxyz", k=6)) + "@" + rng.choice(["a.com", "B.org", "c.Io"])
+        elif kind == 2:
+            tok = (
+                rng.choice(["(", "[", '"', "", "", ""])
+                + "".join(rng.choices(hexd, k=8))
+                + rng.choice([",", ".", ")", "km", "", "", "'s"])
+            )
+        elif kind == 3:
+            tok = rng.choice(["the", "end.", "Mr.", "don't", "x--y", "a.B", "a,b", "10kg"])
+        else:
+            tok = "".join(rng.choices("ab.-:/,=~^*+1", k=rng.randint(1, 7)))
+        out.append(tok + rng.choice([" ", " ", "\n", "\t"]))
+    return "".join(out)
+
+
+def test_split_words_takes_the_bulk_path_on_random_tokens_with_the_same_words(monkeypatch):
+    monkeypatch.setattr(textstats, "_CHUNK_CACHE", {})
+    text = _random_log(20_000, 0)
+    assert len(text) >= textstats._BULK_MIN
+    assert textstats._use_bulk(text[: textstats._BULK_HEAD].split())
+    assert not textstats._use_bulk(("the end. " * 20_000).split())  # prose-like repeats stay per chunk
+    assert split_words(text) == textstats._expand_chunks(text.split())
+
+
+@pytest.mark.parametrize("extra", ["", " café ’"])  # ASCII (byte path, features from bytes) and UTF-32
+def test_text_stats_on_the_bulk_path_match_the_word_list(extra, monkeypatch):
+    monkeypatch.setattr(
+        textstats, "_CHUNK_CACHE", {}
+    )  # chunks cached by an earlier test would be no longer fresh
+    text = _random_log(20_000, 1) + extra
+    fast = TextStats(text)
+    assert fast._word_ids is None and "_bulk" in fast.__dict__
+    words = textstats._expand_chunks(text.split())
+    assert fast.words == words
+    slow = TextStats(text)
+    slow.__dict__["_word_ids"] = None  # the plain word-list path
+    slow.__dict__["words"] = list(words)
+    assert fast.word_features == slow.word_features
+    assert fast._word_arrays[1].tolist() == slow._word_arrays[1].tolist()
+    assert (fast._spaced_bounds is not None) == (extra == "")
+    for n in (5, 8):
+        assert fast.duplicate_ngram_chars(n) == naive_dup(words, n)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import operator
 import re
+import string
 import sys
 import unicodedata
 from collections import Counter
@@ -303,7 +304,11 @@ def split_words(text: str, cjk_chars: bool = False) -> list[str]:
     Returns:
         the words, punctuation tokens included, whitespace excluded.
     """
-    return _expand_chunks(_CJK_TOKEN_RE.findall(text) if cjk_chars and CJK_RE.search(text) else text.split())
+    if cjk_chars and CJK_RE.search(text):
+        return _expand_chunks(_CJK_TOKEN_RE.findall(text))
+    if len(text) >= _BULK_MIN and _use_bulk(text[:_BULK_HEAD].split()):
+        return _bulk_split_words(text)
+    return _expand_chunks(text.split())
 
 
 def _expand_chunks(chunks: list[str]) -> list[str]:
@@ -342,6 +347,222 @@ def _expand_chunks(chunks: list[str]) -> list[str]:
     if prev < len(chunks):
         extend(chunks[prev:])
     return words
+
+
+# --- the word split of a whole text at once ---------------------------------------------------------------------
+# ``_bulk_split_words`` gives ``_expand_chunks(text.split())`` for a long text with numpy over its characters, for
+# texts of many distinct chunks (random tokens, logs, hashes) where the per-chunk path runs ``_split_chunk`` in
+# Python for every chunk (~5 µs each: 10 MB of random e-mail addresses took several seconds).
+_BULK_MIN = 1 << 16  # characters; shorter texts take the per-chunk path, whose cache makes it as fast
+_BULK_HEAD = 1 << 17  # characters of a text's start whose chunks decide between the two paths (``_use_bulk``)
+_NON_ASCII, _NON_ASCII_SPACE = 128, 129  # class codes of non-ASCII characters in ``_bulk_split_words``
+# ``str.isspace`` outside ASCII (the whitespace ``str.split`` cuts on); a test checks it against every code point
+_NON_ASCII_SPACES = (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+
+
+def _class_table(chars: str, *codes: int) -> np.ndarray:
+    """A lookup table over the class codes (ASCII, ``_NON_ASCII``, ``_NON_ASCII_SPACE``): True for ``chars``."""
+    t = np.zeros(256, dtype=bool)
+    t[[ord(c) for c in chars] + list(codes)] = True
+    return t
+
+
+_B_SPACE = _class_table(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f", _NON_ASCII_SPACE)
+_B_DIGIT = _class_table(string.digits)
+_B_ALPHA = _class_table(string.ascii_letters)
+_B_ALNUM = _B_DIGIT | _B_ALPHA
+# A chunk is *plain* when ``_split_chunk`` strips nothing from it and it is no special word, so that its words are
+# its infix split: it is ASCII without an apostrophe (contractions, 's), starts with no character that can be a
+# prefix (``_prefix_len``: the prefix set, "." and "+") and ends with none that can be a suffix (``_suffix_len``:
+# the suffix set, ".", "+", "$", "%", a unit after a digit; every abbreviation ends with "."). Conservative:
+# a chunk that is not plain takes ``_split_chunk``.
+_B_NOT_FIRST = _class_table(
+    "".join(c for c in _PREFIX_CHARS if c.isascii()) + ".+", _NON_ASCII, _NON_ASCII_SPACE
+)
+_B_NOT_LAST = _class_table(
+    "".join(c for c in _SUFFIX_CHARS if c.isascii()) + ".+$%", _NON_ASCII, _NON_ASCII_SPACE
+)
+_B_NOT_INSIDE = _class_table("'", _NON_ASCII)
+# ``_INFIX_RE`` on ASCII: every match is one of these characters (or a run of them: "..", "--")
+_B_INFIX = _class_table(".+-*^~,:<>=/")
+_B_LOWER_Q = _class_table(string.ascii_lowercase + "'\"`")  # ASCII of the lookbehind before an infix "."
+_B_UPPER_Q = _class_table(string.ascii_uppercase + "'\"`")  # ASCII of the lookahead after it
+
+
+def _unit_codes() -> dict[int, np.ndarray]:
+    """The ASCII units of ``_suffix_len`` by length, each as the big-endian number of its characters."""
+    by_len: dict[int, list[int]] = {}
+    for u in _UNIT_SET:
+        if u.isascii() and u != "%":  # "%" is never last in a plain chunk
+            by_len.setdefault(len(u), []).append(int.from_bytes(u.encode(), "big"))
+    return {k: np.array(sorted(v), dtype=np.uint32) for k, v in by_len.items()}
+
+
+_UNIT_CODES = _unit_codes()
+
+
+def _use_bulk(head: list[str]) -> bool:
+    """Whether ``_bulk_split_words`` pays for a text whose first chunks are ``head``: when more than one chunk in
+    four is a distinct chunk that ``_split_chunk`` would have to split (not letters only or digits only, not in
+    the cache). Prose, code and repeated tokens stay on the per-chunk path, which is about twice as fast on them
+    (its cache makes a repeated chunk one dict lookup)."""
+    fresh = {c for c in head if not (c.isalpha() or c.isdigit())}.difference(_CHUNK_CACHE)
+    return 4 * len(fresh) > len(head)
+
+
+def _chunk_of(starts: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Index of the chunk holding each position of ``pos`` (every position is inside a chunk)."""
+    return np.searchsorted(starts, pos, side="right") - 1
+
+
+def _bulk_split_words(text: str) -> list[str]:
+    """``_expand_chunks(text.split())``, the same list, computed over the whole text with numpy
+    (``_bulk_spaced``)."""
+    return _decode(_bulk_spaced(text)).split()
+
+
+def _decode(spaced: np.ndarray) -> str:
+    """The text of ``_bulk_spaced``'s array."""
+    if spaced.dtype == np.uint8:
+        return spaced.tobytes().decode("ascii")
+    return spaced.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _bulk_spaced(text: str) -> np.ndarray:
+    """The characters of ``text`` (ASCII bytes, or UTF-32 code units) with a space put at every cut between two
+    words of ``split_words``: split on whitespace, it gives ``_expand_chunks(text.split())``.
+
+    Why it is exact: every word list of ``_split_chunk`` cuts its chunk into consecutive pieces, so the words of
+    the text are the text with a space put at every cut, split on whitespace. The cuts of a *plain* chunk (see
+    ``_B_NOT_FIRST``) are those of ``_INFIX_RE`` alone, found for all chunks at once: on ASCII every match of
+    the regex is a single character decided by its two neighbours (which lie in the same chunk, whitespace being
+    in no class of the regex), a run of two or more dots, or a run of dashes; chunks with a dash run, URLs and
+    chunks that are not plain take the per-chunk path (``_split_chunk``, once per distinct chunk).
+    """
+    if text.isascii():
+        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+        c = raw
+    else:
+        raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        c = np.minimum(raw, _NON_ASCII).astype(np.uint8)
+        high = np.flatnonzero(c == _NON_ASCII)
+        c[high[np.isin(raw[high], _NON_ASCII_SPACES)]] = _NON_ASCII_SPACE
+    n = len(c)
+    word = ~_B_SPACE[c]
+    edge = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edge == 1)
+    ends = np.flatnonzero(edge == -1)
+    if not len(starts):
+        return raw
+    length = ends - starts
+    slow = _B_NOT_FIRST[c[starts]] | _B_NOT_LAST[c[ends - 1]]
+    if raw is not c or "'" in text:  # ASCII without an apostrophe has no such character: skip the pass
+        slow[_chunk_of(starts, np.flatnonzero(_B_NOT_INSIDE[c]))] = True
+    for k, units in _UNIT_CODES.items():  # a unit after a digit at the end is a suffix ("10km")
+        at = np.flatnonzero((length > k) & ~slow)
+        e = ends[at]
+        code = np.zeros(len(at), dtype=np.uint32)
+        for t in range(k, 0, -1):
+            code = (code << 8) | c[e - t]
+        slow[at[_B_DIGIT[c[e - k - 1]] & np.isin(code, units)]] = True
+    # candidate infix characters, with their neighbours (a space beyond either end of the text)
+    pos = np.flatnonzero(_B_INFIX[c])
+    ch = c[pos]
+    prev = c[np.maximum(pos - 1, 0)]
+    prev[pos == 0] = 32
+    nxt = c[np.minimum(pos + 1, n - 1)]
+    nxt[pos == n - 1] = 32
+    dash, dot = ch == 45, ch == 46
+    slow[_chunk_of(starts, pos[dash & (nxt == 45)])] = True  # a dash run: "--", "---" and their lookarounds
+    # URLs stay one word ("://" anywhere, or "www." first): no cuts
+    colon = pos[(ch == 58) & (nxt == 47)]
+    colon = colon[(colon + 2 < n) & (c[np.minimum(colon + 2, n - 1)] == 47)]
+    url = np.zeros(len(starts), dtype=bool)
+    url[_chunk_of(starts, colon)] = True
+    www = np.flatnonzero(length >= 4)
+    s = starts[www]
+    url[www[(c[s] == 119) & (c[s + 1] == 119) & (c[s + 2] == 119) & (c[s + 3] == 46)]] = True
+    digit_p, digit_n = _B_DIGIT[prev], _B_DIGIT[nxt]
+    alnum_p, alpha_n = _B_ALNUM[prev], _B_ALPHA[nxt]
+    in_run = dot & ((prev == 46) | (nxt == 46))
+    single = (
+        (np.isin(ch, (43, 42, 94)) & digit_p & (digit_n | (nxt == 45)))  # "+*^" between digits: 3*4
+        | (dash & ((digit_p & digit_n) | (alnum_p & alpha_n)))
+        | (np.isin(ch, (126, 58, 60, 62, 61, 47)) & alnum_p & alpha_n)  # "~:<>=/" before a letter
+        | ((ch == 44) & _B_ALPHA[prev] & alpha_n)  # a comma between letters
+        | (dot & ~in_run & _B_LOWER_Q[prev] & _B_UPPER_Q[nxt])  # "end.Start"
+    )
+    cut_before = single | (in_run & (prev != 46))
+    cut_after = single | (in_run & (nxt != 46))
+    chunk = _chunk_of(starts, pos)
+    fast = ~slow[chunk] & ~url[chunk]
+    cut = np.zeros(n + 1, dtype=bool)  # a cut before position p (a mask, not a sort of the positions)
+    cut[pos[cut_before & fast]] = True
+    cut[pos[cut_after & fast] + 1] = True
+    # the other chunks: ``_split_chunk`` once per distinct chunk, its cut offsets expanded to every occurrence
+    other = np.flatnonzero(slow)
+    if len(other):
+        s_at, e_at = starts[other], ends[other]
+        chunks = list(map(text.__getitem__, map(slice, s_at.tolist(), e_at.tolist())))
+        numbering = _Numbering()
+        ids = np.fromiter(map(numbering.__getitem__, chunks), dtype=np.int64, count=len(chunks))
+        del chunks
+        cache = _CHUNK_CACHE
+        n_cuts: list[int] = []
+        offsets: list[int] = []
+        for chunk_text in numbering:  # in id order
+            if chunk_text.isalpha() or chunk_text.isdigit():
+                n_cuts.append(0)  # a word as it is (``_expand_chunks``' rule)
+                continue
+            toks = cache.get(chunk_text)
+            if toks is None:
+                toks = _split_chunk(chunk_text)
+                if len(chunk_text) < 64:
+                    if len(cache) >= _CHUNK_CACHE_MAX:
+                        cache.clear()
+                    cache[chunk_text] = toks
+            n_cuts.append(len(toks) - 1)
+            offsets.extend(accumulate(map(len, toks[:-1])))
+        if offsets:
+            per = np.array(n_cuts, dtype=np.int64)
+            first = np.zeros(len(per), dtype=np.int64)
+            np.cumsum(per[:-1], out=first[1:])
+            k = per[ids]
+            total = int(k.sum())
+            out_first = np.zeros(len(k), dtype=np.int64)
+            np.cumsum(k[:-1], out=out_first[1:])
+            # offset index of every cut: the chunk's first offset plus the cut's rank inside its chunk
+            idx = np.repeat(first[ids] - out_first, k) + np.arange(total)
+            cut[np.repeat(s_at, k) + np.array(offsets, dtype=np.int64)[idx]] = True
+    at = np.flatnonzero(cut[:n])  # a cut at the very end would only add trailing whitespace
+    return np.insert(raw, at, 32) if len(at) else raw
+
+
+_B_PUNCT = _class_table("".join(c for c in PUNCTUATION if c.isascii()))
+
+
+def _word_bounds(spaced: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, length) of every word of an ASCII ``_bulk_spaced`` array (its runs of non-whitespace)."""
+    word = ~_B_SPACE[spaced]
+    edge = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edge == 1)
+    return starts, (np.flatnonzero(edge == -1) - starts).astype(np.int32)
+
+
+def _ascii_word_features(spaced: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> dict[str, int]:
+    """``TextStats.word_features`` of the words of an ASCII ``_bulk_spaced`` array (``_word_bounds``), from its
+    bytes: per word, whether it holds a character outside PUNCTUATION and whether it holds a letter
+    (``logical_or.reduceat`` over each word and the whitespace after it, which is in neither class)."""
+    if not len(starts):
+        return {"n_words": 0, "n_non_symbol": 0, "non_symbol_chars": 0, "n_alpha": 0}
+    non_symbol = np.logical_or.reduceat(~_B_PUNCT[spaced] & ~_B_SPACE[spaced], starts)
+    alpha = np.logical_or.reduceat(_B_ALPHA[spaced], starts)
+    return {
+        "n_words": len(starts),
+        "n_non_symbol": int(np.count_nonzero(non_symbol)),
+        "non_symbol_chars": int(lengths[non_symbol].sum()),
+        "n_alpha": int(np.count_nonzero(alpha)),
+    }
 
 
 _PUNCT_TOKEN: dict[str, bool] = {}
@@ -514,10 +735,13 @@ def _text_slices(text: str) -> Iterator[str]:
         pos = cut
 
 
-def _chunk_word_ids(text: str, split: Callable[[str], list[str]]) -> tuple[np.ndarray, list[str]] | list[str]:
+def _chunk_word_ids(
+    text: str, split: Callable[[str], list[str]]
+) -> tuple[np.ndarray, list[str]] | list[str] | None:
     """``(ids, vocab)`` with ``[vocab[i] for i in ids] == split_words`` of ``text`` whose whitespace-free chunks
     ``split`` gives (``str.split`` or the Chinese token regex); or, when the chunks are too few or too varied for
-    it to pay (``_IDS_MIN_CHUNKS``, ``_IDS_SAMPLE``), the list of all chunks.
+    it to pay (``_IDS_MIN_CHUNKS``, ``_IDS_SAMPLE``), the list of all chunks; or None when they are so varied that
+    the whole-text split pays (``str.split`` chunks only: ``_use_bulk``), before splitting the rest.
 
     Method: the text is split in slices (``_text_slices``), and each slice's chunks numbered and dropped before
     the next is split: the 3.3 M chunk strings of 10 MB of punctuation are never alive at once (~170 MB of
@@ -535,6 +759,8 @@ def _chunk_word_ids(text: str, split: Callable[[str], list[str]]) -> tuple[np.nd
         if len(head) >= need:
             break
     if len(head) < _IDS_MIN_CHUNKS or 4 * len(set(head[:_IDS_SAMPLE])) > min(len(head), _IDS_SAMPLE):
+        if split is str.split and len(text) >= _BULK_MIN and _use_bulk(head[:_IDS_SAMPLE]):
+            return None
         for piece in slices:
             head.extend(split(piece))
         return head
@@ -613,6 +839,9 @@ class TextStats:
             return remap[codes], [chr(c) for c in distinct.tolist()]
         split = _CJK_TOKEN_RE.findall if zh and CJK_RE.search(text) else str.split
         ids = _chunk_word_ids(text, split)
+        if ids is None:
+            self.__dict__["_bulk"] = True  # for ``words``: split the whole text at once
+            return None
         if isinstance(ids, list):
             self.__dict__["_chunks"] = ids  # for ``words``: the text is not split twice
             return None
@@ -627,7 +856,20 @@ class TextStats:
         chunks = self.__dict__.pop("_chunks", None)
         if chunks is not None:
             return _expand_chunks(chunks)
+        if self.__dict__.pop("_bulk", False):
+            spaced = _bulk_spaced(self.text)
+            if spaced.dtype == np.uint8:
+                self.__dict__["_spaced"] = spaced  # for ``_spaced_bounds``
+            return _decode(spaced).split()
         return split_words(self.text, cjk_chars=self.lang == "zh")
+
+    @cached_property
+    def _spaced_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(characters, word starts, word lengths) of an ASCII text whose words came from ``_bulk_spaced``, else
+        None: word lengths and features then come from the bytes, not from a million Python strings."""
+        _ = self.words
+        spaced = self.__dict__.pop("_spaced", None)
+        return None if spaced is None else (spaced, *_word_bounds(spaced))
 
     @property
     def n_words(self) -> int:
@@ -685,6 +927,9 @@ class TextStats:
                 "n_alpha": n_alpha,
             }
         words = self.words
+        bounds = self._spaced_bounds
+        if bounds is not None:  # an ASCII text of many distinct chunks: from its bytes, not per distinct word
+            return _ascii_word_features(*bounds)
         # letters-only words (the vast majority) are non-symbol and alphabetic: count them with C-level map/filter
         n_letters_only = sum(map(str.isalpha, words))
         n_non_symbol = n_alpha = n_letters_only
@@ -777,6 +1022,9 @@ class TextStats:
             return hashes[ids[0]].view(np.uint64), lengths[ids[0]]
         words = self.words
         h = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+        bounds = self._spaced_bounds
+        if bounds is not None:
+            return h, bounds[2]
         lens = np.fromiter(map(len, words), dtype=np.int32, count=len(words))  # a word is < 2^31 characters
         return h, lens
 
