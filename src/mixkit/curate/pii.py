@@ -779,8 +779,9 @@ def _ipv6_shapes(
     ":" or "." before) and end at its end (its look-ahead refuses a hex digit or ":" after), so it matches
     exactly the tokens with 2-7 colons and at most 4 hex digits between them. Of those, ``_ipv6_ok`` takes one
     without "::" only as a full address (8 groups, no colon first or last) with a decimal digit, and a full
-    address is personal (or ``private``) by its first group outside ``_IPV6_SPECIAL_FIRST``; with "::" or a
-    special first group the token is left to ``_token_ipv6``."""
+    address is personal (or ``private``) by its first group outside ``_IPV6_SPECIAL_FIRST``, and never where
+    the first group puts it in fc00::/7, fe80::/10 or ff00::/8 (``ipaddress``: private, link-local, multicast);
+    with "::" or another special first group the token is left to ``_token_ipv6``."""
     colon = mb == 58
     hexd = _HEX[mb]
     feat = _V6_FEAT[mb]
@@ -809,6 +810,11 @@ def _ipv6_shapes(
             first[more] = first[more] * 16 + _HEX_VALUE[mb[s[more] + i]]
         special = (first >= 0xFC00) | np.isin(first, _IPV6_SPECIAL_BELOW_FC00)
         whole[cand[special]] = False
+        # unique local fc00::/7 (private), link-local fe80::/10 and multicast ff00::/8: never personal, no span
+        never = (first >= 0xFC00) & (
+            (first < 0xFE00) | ((first >= 0xFE80) & (first < 0xFEC0)) | (first >= 0xFF00)
+        )
+        none[cand[never]] = True
     return whole, none
 
 
