@@ -926,3 +926,34 @@ def test_same_as_previous_matches_plain_comparison(pool, seed):
     ends = starts + np.array([len(w) for w in words])
     expected = [False] + [words[i] == words[i - 1] for i in range(1, len(words))]
     assert pii_module._same_as_previous(mb, starts, ends).tolist() == expected
+
+
+_VENDOR_PIECES = [
+    "A",
+    "AKIA",
+    "SIA",
+    "KIA",
+    "Iza",
+    "gh",
+    "p",
+    "s",
+    "_",
+    "github",
+    "pat_",
+    "live_",
+    "sk",
+    "-",
+    "xox",
+    "b",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*_VENDOR_PIECES, "x", " ", "é", "中"]), max_size=40))
+def test_vendor_anchors_match_the_anchor_pattern(pieces):
+    """Vendor-token anchors found in numpy (long texts) are the anchor pattern's matches."""
+    text = "".join(pieces)
+    b = np.frombuffer(text.encode("latin-1", "replace") + bytes(24), dtype=np.uint8)
+    starts, ends = pii_module._vendor_anchors(b, len(text))
+    expected = [m.span() for m in pii_module._VENDOR_ANCHOR.finditer(text)]
+    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected

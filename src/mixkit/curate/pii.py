@@ -516,6 +516,39 @@ def _first_of_chains(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return keep
 
 
+def _at(b: np.ndarray, pos: np.ndarray, offset: int, chars: str) -> np.ndarray:
+    """Mask of the positions ``pos`` where the bytes ``b`` from ``pos + offset`` on spell ``chars`` (a character
+    class where it is given as "[...]"). Offsets may reach 24 bytes past either end of the text: ``b`` is padded
+    with NUL, which a negative index reads from the end."""
+    ok = np.ones(len(pos), dtype=bool)
+    for k, cls in enumerate(re.findall(r"\[[^\]]+\]|.", chars)):
+        ok &= _byte_table(cls.strip("[]"))[b[pos + offset + k]]
+    return ok
+
+
+def _vendor_anchors(b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of ``_VENDOR_ANCHOR.finditer`` on a text of ``n`` characters (bytes ``b``, padded), in numpy:
+    the anchors found at their "A", "_" or "-" (one alternative at most fits a position), then those that start
+    inside an earlier one dropped (finditer's scan)."""
+    big_a = np.flatnonzero(b[:n] == 65)
+    under = np.flatnonzero(b[:n] == 95)
+    dash = np.flatnonzero(b[:n] == 45)
+    found = [
+        (big_a[_at(b, big_a, 1, "KIA") | _at(b, big_a, 1, "SIA") | _at(b, big_a, 1, "Iza")], 0, 4),
+        (under[_at(b, under, -3, "gh[pousr]")], -3, 1),
+        (under[_at(b, under, -6, "github") & _at(b, under, 1, "pat_")], -6, 5),
+        (under[_at(b, under, 1, "live_")], 0, 6),
+        (dash[_at(b, dash, -2, "sk")], -2, 1),
+        (dash[_at(b, dash, -4, "xox[abprs]")], -4, 1),
+    ]
+    starts = np.concatenate([pos + lo for pos, lo, _ in found])
+    ends = np.concatenate([pos + hi for pos, _, hi in found])
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    keep = _first_of_chains(starts, ends)
+    return starts[keep], ends[keep]
+
+
 def _merged(starts: np.ndarray, ends: np.ndarray, n: int, left: int, right: int) -> list[tuple[int, int]]:
     """Merged [start, end) windows, ``left``/``right`` characters around anchor spans sorted by start (what
     ``_windows`` returns, vectorised)."""
@@ -931,7 +964,8 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[_Ints, _Ints, _In
                 s_list.append(ws + s)
                 e_list.append(ws + e)
         add_lists(s_list, e_list, "SECRET")
-        windows = _merged(*_spans(_VENDOR_ANCHOR.finditer(text)), n, 16, 300)
+        anchors = _vendor_anchors(b, n) if n >= _VECTOR_MIN_CHARS else _spans(_VENDOR_ANCHOR.finditer(text))
+        windows = _merged(*anchors, n, 16, 300)
         if windows:
             masked = _masked(text, windows)
             for pattern, shift in zip(_F_SECRETS, _F_SECRET_SHIFTS, strict=True):
