@@ -957,3 +957,22 @@ def test_vendor_anchors_match_the_anchor_pattern(pieces):
     starts, ends = pii_module._vendor_anchors(b, len(text))
     expected = [m.span() for m in pii_module._VENDOR_ANCHOR.finditer(text)]
     assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected
+
+
+def test_repetitive_digit_candidates_match_reference():
+    """Digit candidates whose windows repeat (matched once per distinct window), from the text's first character,
+    with a few lines that differ and a text that ends inside a window."""
+    rng = random.Random(5)
+    line = (
+        "13812345678 +1 (555) 123-4567, 4111 1111 1111 1111; 11010519491231002X 010-12345678 555.123.4567\n"
+    )
+    lines = [line] * 700
+    for i in rng.sample(range(700), 40):
+        k = rng.randrange(len(line) - 1)
+        lines[i] = line[:k] + rng.choice("0123456789 -+()xX") + line[k + 1 :]
+    text = "".join(lines) + "+86 139 1234 56"
+    with _vectorised():
+        for private in (False, True):
+            assert find_pii(text, redact_private_ips=private) == reference_find_pii(
+                text, redact_private_ips=private
+            )

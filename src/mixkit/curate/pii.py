@@ -487,6 +487,50 @@ def _has_digit_anchor(text: str, b: np.ndarray) -> bool:
     return bool(((first >= r_starts) & (r_ends - first >= 7)).any())
 
 
+# characters after a digit detector's candidate that decide its match there: the longest match (an international
+# phone, 44) and the look-ahead's character fit; the look-behinds read the one character before
+_WINDOW = 64
+
+
+def _matches_at(
+    text: str,
+    pattern: re.Pattern,
+    cands: list[int],
+    ok: Callable[[str, bool], bool] | None,
+    private: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Starts and ends of ``pattern.match`` at the candidates, and for repetitive texts the validator's verdicts.
+
+    The match at a candidate c depends on ``text[c - 1 : c + _WINDOW]`` alone, so where the candidates' windows
+    repeat (a log or config line over and over), each distinct window is matched and its value validated once,
+    on the window itself (a candidate at 0 gets a NUL before it, which no look-behind class holds, as the start
+    of the text). Otherwise each candidate is matched in the text and the verdicts are None."""
+    if len(cands) >= 512:
+        sample = [text[max(c - 1, 0) : c + _WINDOW] for c in cands[:256]]
+        if 4 * len(set(sample)) <= len(sample):
+            c_arr = np.array(cands, dtype=np.int64)
+            windows = list(map(text.__getitem__, map(slice, (c_arr - 1).tolist(), (c_arr + _WINDOW).tolist())))
+            if cands[0] == 0:
+                windows[0] = "\0" + text[:_WINDOW]
+            index = dict.fromkeys(windows)
+            rel = []
+            for w in index:
+                m = pattern.match(w, 1)
+                if m is None:
+                    rel.append((-1, -1, 0))
+                else:
+                    rel.append((m.start() - 1, m.end() - 1, ok is None or ok(m.group(), private)))
+            index = dict(zip(index, range(len(index)), strict=True))
+            r = np.array(rel, dtype=np.int64)[
+                np.fromiter(map(index.__getitem__, windows), dtype=np.int64, count=len(windows))
+            ]
+            has = r[:, 0] >= 0
+            c_arr, r = c_arr[has], r[has]
+            return c_arr + r[:, 0], c_arr + r[:, 1], r[:, 2].astype(bool)
+    starts, ends = _spans(filter(None, map(pattern.match, repeat(text), cands)))
+    return starts, ends, None
+
+
 _NO_SPANS = np.zeros(0, dtype=np.int64)
 # starts, ends or priorities of spans: a list of a few, an array of many
 _Ints = list[int] | np.ndarray
@@ -997,15 +1041,17 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[_Ints, _Ints, _In
         if ipv4 is not None and key == "IP_ADDRESS":
             found.append(_ipv4_found(text, b, ipv4, private))
             continue
+        valid = None
         if cands is None:
-            matches = pattern.finditer(text)
+            starts, ends = _spans(pattern.finditer(text))
         else:
-            matches = filter(None, map(pattern.match, repeat(text), cands[key]))
-        starts, ends = _spans(matches)
+            starts, ends, valid = _matches_at(text, pattern, cands[key], ok, private)
         if not len(starts):
             continue
         keep = _first_of_chains(starts, ends)
-        if ok is not None:
+        if valid is not None:
+            keep &= valid
+        elif ok is not None:
             values = list(map(text.__getitem__, map(slice, starts.tolist(), ends.tolist())))
             verdict = {v: ok(v, private) for v in set(values)}  # validators depend on the value only
             keep &= np.fromiter(map(verdict.__getitem__, values), dtype=bool, count=len(values))
