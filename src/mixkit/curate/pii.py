@@ -187,6 +187,7 @@ def _ipv4_not_personal(a: int, b: int, c: int) -> bool:
 
 # first octets for which _ipv4_not_personal can be true below 224: any other first octet is personal outright
 _SPECIAL_FIRST_OCTETS = frozenset((0, 10, 127, 169, 172, 192, 100, 198, 203))
+_SPECIAL_FIRST_OCTET = np.array([o in _SPECIAL_FIRST_OCTETS or o >= 224 for o in range(256)])
 
 
 def _version_cue(text: str, start: int) -> bool:
@@ -401,12 +402,13 @@ def _digit_starts(
     first = b[starts]
     second = b[starts + 1]
     after = b[ends]
-    sep_after = (after == 32) | (after == 45)
     no_dash = ~_LB_DASH[before]
+    # the longest run rules detectors out wholesale (a dump of one-digit octets has no card, ID or phone)
+    longest = int(length.max()) if len(length) else 0
     out: dict[str, np.ndarray] = {}
-    out["ID_NUMBER"] = starts[~_LB_ID[before] & (length >= 17)]
+    out["ID_NUMBER"] = starts[~_LB_ID[before] & (length >= 17)] if longest >= 17 else _NO_SPANS
     # "dddd-dddd-dddd-d": three groups of 4 digits, each followed by a space or "-", then a digit
-    grouped = starts[no_dash & (length == 4) & sep_after]
+    grouped = starts[no_dash & (length == 4) & ((after == 32) | (after == 45))] if longest >= 4 else _NO_SPANS
     for k in (5, 10):
         grouped = grouped[
             dig[grouped + k] & dig[grouped + k + 1] & dig[grouped + k + 2] & dig[grouped + k + 3]
@@ -414,7 +416,9 @@ def _digit_starts(
         grouped = grouped[(b[grouped + k + 4] == 32) | (b[grouped + k + 4] == 45)]
     grouped = grouped[dig[grouped + 15]]
     # 13-19 digits: the whole run, followed by a character outside the look-ahead class
-    long_run = starts[no_dash & (length >= 13) & (length <= 19) & ~_LB_DASH[after]]
+    long_run = (
+        starts[no_dash & (length >= 13) & (length <= 19) & ~_LB_DASH[after]] if longest >= 13 else _NO_SPANS
+    )
     out["BANK_CARD"] = np.sort(np.concatenate((grouped, long_run)))
     # whole IPv4 matches: four runs, each a whole octet (a shorter octet would leave a digit next to a "." or to
     # the look-ahead), joined by single dots
@@ -437,18 +441,23 @@ def _digit_starts(
     ok = ((lk == 1) | ((lk <= 3) & (d0 != 0) & (value <= 255))).all(axis=1)
     i, value = i[ok], value[ok].astype(np.int64)
     ipv4 = (starts[i], ends[i + 3], value[:, 0], value[:, 1], value[:, 2])
-    out["LAND"] = starts[no_dash & (first == 48) & ((length == 3) | (length == 4)) & (after == 45)]
-    # "ddd-ddd-dddd" (or with dots): 3 digits, a separator, 3 digits, a separator, 4 digits
-    na = starts[no_dash & (length == 3) & ((after == 45) | (after == 46))]
+    if longest >= 3:
+        out["LAND"] = starts[no_dash & (first == 48) & ((length == 3) | (length == 4)) & (after == 45)]
+        # "ddd-ddd-dddd" (or with dots): 3 digits, a separator, 3 digits, a separator, 4 digits
+        na = starts[no_dash & (length == 3) & ((after == 45) | (after == 46))]
+    else:
+        out["LAND"] = na = _NO_SPANS
     na = na[dig[na + 4] & dig[na + 5] & dig[na + 6] & ((b[na + 7] == 45) | (b[na + 7] == 46))]
     na = na[dig[na + 8] & dig[na + 9] & dig[na + 10] & dig[na + 11]]
     par = np.flatnonzero(b == 40)
     par = par[~_LB_DASH[b[par - 1]] & dig[par + 1] & dig[par + 2] & dig[par + 3] & (b[par + 4] == 41)]
     out["NA"] = np.sort(np.concatenate((na, par)))
-    no_plus = ~_LB_PLUS[before]
-    mobile = starts[
-        no_plus & (((first == 49) & (second >= 51) & (second <= 57)) | ((first == 56) & (second == 54)))
-    ]
+    mobile = _NO_SPANS
+    if longest >= 2:
+        mobile = starts[
+            ~_LB_PLUS[before]
+            & (((first == 49) & (second >= 51) & (second <= 57)) | ((first == 56) & (second == 54)))
+        ]
     plus = np.flatnonzero(b == 43)
     plus = plus[~_LB_PLUS[b[plus - 1]] & dig[plus + 1]]
     out["INTL"] = plus
@@ -509,7 +518,9 @@ def _matches_at(
         sample = [text[max(c - 1, 0) : c + _WINDOW] for c in cands[:256]]
         if 4 * len(set(sample)) <= len(sample):
             c_arr = np.array(cands, dtype=np.int64)
-            windows = list(map(text.__getitem__, map(slice, (c_arr - 1).tolist(), (c_arr + _WINDOW).tolist())))
+            windows = list(
+                map(text.__getitem__, map(slice, (c_arr - 1).tolist(), (c_arr + _WINDOW).tolist()))
+            )
             if cands[0] == 0:
                 windows[0] = "\0" + text[:_WINDOW]
             index = dict.fromkeys(windows)
@@ -962,7 +973,10 @@ def _ipv4_found(
     starts, ends, a, b1, c = ipv4
     keep = _first_of_chains(starts, ends)
     if not private:
-        keep &= ~(
+        # only a special first octet (_SPECIAL_FIRST_OCTETS, or 224+) can make an address not personal
+        special = np.flatnonzero(_SPECIAL_FIRST_OCTET[a])
+        a, b1, c = a[special], b1[special], c[special]
+        keep[special] &= ~(
             np.isin(a, (0, 10, 127))
             | (a >= 224)
             | ((a == 169) & (b1 == 254))
