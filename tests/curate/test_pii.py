@@ -976,3 +976,32 @@ def test_repetitive_digit_candidates_match_reference():
             assert find_pii(text, redact_private_ips=private) == reference_find_pii(
                 text, redact_private_ips=private
             )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 60), st.integers(1, 8), st.integers(0, 5)).map(
+            lambda t: (t[0], t[0] + t[1], t[2])
+        ),
+        max_size=40,
+        unique_by=lambda t: (t[0], t[1], t[2]),
+    )
+)
+def test_vectorised_sweep_matches_plain_sweep(cands):
+    """The numpy sweep (lone spans, pairs in numpy, larger groups in Python) is the plain sequential sweep."""
+    found = []
+    for p in range(6):
+        mine = sorted((s, e) for s, e, q in cands if q == p)
+        found.append(
+            (
+                np.array([s for s, _ in mine], dtype=np.int64),
+                np.array([e for _, e in mine], dtype=np.int64),
+                p,
+            )
+        )
+    expected = pii_module._sweep_small(found)
+    with _vectorised():
+        starts, ends, prios = pii_module._sweep(found)
+    got = (list(starts), list(ends), list(prios))
+    assert [list(map(int, x)) for x in got] == [list(x) for x in expected]

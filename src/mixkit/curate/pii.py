@@ -1250,7 +1250,7 @@ def _sweep(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[_Ints, _Int
 
     Sorted by (start, priority, -length), a candidate that starts at or after the end of every earlier one
     cannot interact with them, so the sequential sweep runs only inside groups of mutually reachable overlaps;
-    lone candidates are kept as they are. Many spans come back as arrays (starts, ends, priorities), a few as
+    lone candidates are kept as they are and pairs are settled in numpy. Many spans come back as arrays (starts, ends, priorities), a few as
     lists."""
     found = [f for f in found if len(f[0])]
     if not found:
@@ -1274,10 +1274,18 @@ def _sweep(found: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[_Ints, _Int
     reach = np.maximum.accumulate(ends)
     new = np.ones(n, dtype=bool)
     new[1:] = starts[1:] >= reach[:-1]
-    alone = new.copy()
-    alone[:-1] &= new[1:]
-    keep = alone
-    crowded = np.flatnonzero(~alone)
+    # groups of mutually reachable overlaps: one candidate is kept as it is; of two, the second overlaps the
+    # first and replaces it where it ranks higher (priority, then length); larger ones are swept in Python
+    first = np.flatnonzero(new)
+    size = np.diff(first, append=n)
+    keep = np.zeros(n, dtype=bool)
+    keep[first[size == 1]] = True
+    pair = first[size == 2]
+    second_wins = (prio[pair + 1] < prio[pair]) | (
+        (prio[pair + 1] == prio[pair]) & (starts[pair + 1] - ends[pair + 1] < starts[pair] - ends[pair])
+    )
+    keep[pair + second_wins] = True
+    crowded = np.flatnonzero(np.repeat(size >= 3, size))  # the members of larger groups
     if len(crowded):
         cs, ce, cp, cn = (
             starts[crowded].tolist(),
