@@ -6,6 +6,7 @@ import random
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -503,3 +504,30 @@ def test_text_stats_on_the_bulk_path_match_the_word_list(extra, monkeypatch):
     assert (fast._spaced_bounds is not None) == (extra == "")
     for n in (5, 8):
         assert fast.duplicate_ngram_chars(n) == naive_dup(words, n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet="ab.:!\x01~", min_size=1, max_size=9), min_size=1, max_size=30),
+    st.lists(st.integers(0, 29), min_size=1, max_size=400),
+    st.sampled_from([" ", "\n", "\t\x1c"]),
+)
+def test_short_chunk_ids_number_the_chunks_of_str_split(vocab, picks, sep):
+    # numbering by the chunk's bytes (one uint64 each) == the chunks of str.split; None when a chunk is too long
+    text = sep.join(vocab[i % len(vocab)] for i in picks)
+    got = textstats._short_chunk_ids(text)
+    chunks = text.split()
+    if max(map(len, chunks)) > textstats._KEY_BYTES:
+        assert got is None
+    else:
+        ids, names = got
+        assert [names[i] for i in ids.tolist()] == chunks
+
+
+def test_key_index_falls_back_to_a_binary_search_for_many_keys():
+    rng = np.random.default_rng(0)
+    distinct = np.unique(rng.integers(0, 2**63, size=5_000, dtype=np.uint64))  # 2·d² slots: too many
+    keys = distinct[rng.integers(0, len(distinct), size=20_000)]
+    assert (distinct[textstats._key_index(distinct, keys)] == keys).all()
+    few = distinct[:50]
+    assert (few[textstats._key_index(few, keys[np.isin(keys, few)])] == keys[np.isin(keys, few)]).all()
