@@ -483,14 +483,14 @@ def _has_digit_anchor(text: str, b: np.ndarray) -> bool:
         return True
     if not text.isascii() and _NON_ASCII_DIGIT.search(text) is not None:
         return _DIGIT_ANCHOR.search(text) is not None
+    digits = np.flatnonzero(_DIGIT[b[:n]])
+    if not len(digits):
+        return False
     edges = np.diff(_ANCHOR_RUN[b[:n]].view(np.int8), prepend=np.int8(0), append=np.int8(0))
     r_starts, r_ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     long = r_ends - r_starts >= 7
     r_starts, r_ends = r_starts[long], r_ends[long]
     if not len(r_starts):
-        return False
-    digits = np.flatnonzero(_DIGIT[b[:n]])
-    if not len(digits):
         return False
     first = digits[np.minimum(np.searchsorted(digits, r_starts), len(digits) - 1)]
     return bool(((first >= r_starts) & (r_ends - first >= 7)).any())
@@ -654,14 +654,17 @@ def _token_spans(
     spans_of: Callable[[str], tuple[int, ...]],
     need: int = 1,
     shapes: _Shapes | None = None,
+    mb: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Spans of a detector in ``masked``, from the distinct tokens (maximal runs of ``table`` bytes) that hold at
     least ``need`` of the sorted positions ``marks``; ``spans_of(token)`` gives a token's spans as flat relative
     (start, end, start, end ...) tuples. A token equal to the one before it shares its spans; ``shapes(bytes,
     starts, ends)`` may settle many tokens of a plain shape without Python code per token (masks: the token is
     one whole span; the token holds none), where ``spans_of`` is known to agree. None where most tokens left are
-    distinct and none was of a plain shape (no gain: match the text instead)."""
-    mb = np.frombuffer(masked.encode("latin-1", "replace"), dtype=np.uint8)
+    distinct and none was of a plain shape (no gain: match the text instead). ``mb``: the bytes of ``masked``
+    (Latin-1, "?" beyond) where known."""
+    if mb is None:
+        mb = np.frombuffer(masked.encode("latin-1", "replace"), dtype=np.uint8)
     edges = np.diff(table[mb].view(np.int8), prepend=np.int8(0), append=np.int8(0))
     t_starts = np.flatnonzero(edges == 1)
     # the token of each mark (every mark lies in one), and the tokens with enough of them
@@ -1036,7 +1039,15 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[_Ints, _Ints, _In
             # the domain starts with a letter or digit, the local part ends with an atom character
             at = at[_ALNUM[b[at + 1]] & _ATOM[b[at - 1]]]
             by_token = (
-                _token_spans(masked, _EMAIL_TOKEN, at, _token_emails, 1, _email_shapes)
+                _token_spans(
+                    masked,
+                    _EMAIL_TOKEN,
+                    at,
+                    _token_emails,
+                    1,
+                    _email_shapes,
+                    b[:n] if masked is text else None,
+                )
                 if n >= _VECTOR_MIN_CHARS and len(at)
                 else None
             )
@@ -1085,7 +1096,9 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[_Ints, _Ints, _In
             colons = np.flatnonzero(b[:n] == 58)
             ipv6_of = _token_ipv6_private if private else _token_ipv6
             shapes = _ipv6_shapes_private if private else _ipv6_shapes
-            by_token = _token_spans(masked, _IPV6_TOKEN, colons, ipv6_of, 2, shapes)
+            by_token = _token_spans(
+                masked, _IPV6_TOKEN, colons, ipv6_of, 2, shapes, b[:n] if masked is text else None
+            )
         if by_token is not None:
             found.append((*by_token, _PRIORITY["IP_ADDRESS"]))
         elif windows:
