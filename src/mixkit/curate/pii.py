@@ -364,6 +364,12 @@ def _byte_table(chars: str) -> np.ndarray:
     return table
 
 
+def _lookup(table: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``table[b]`` for a 256-entry table (booleans or bytes) and a long byte array, read-only: ``bytes.translate``
+    runs ~3x faster than numpy's indexing, which widens every byte to an index first."""
+    return np.frombuffer(b.tobytes().translate(table.view(np.uint8).tobytes()), dtype=table.dtype)
+
+
 _WORD = string.ascii_letters + string.digits + "_"
 # the look-behind classes of the digit detectors, as byte tables
 _LB_ID = _byte_table(_WORD)
@@ -393,16 +399,17 @@ def _digit_starts(
     outright (second value: starts, ends and first three octets of the ``_F_IPV4`` matches)."""
     if not text.isascii() and _NON_ASCII_DIGIT.search(text) is not None:
         return None, None
+    # (shifted views such as b[1:][x] for b[x + 1] spare a temporary index array per access)
     dig = (b - 48) < 10
     edges = np.diff(dig.view(np.int8), prepend=np.int8(0))
     starts = np.flatnonzero(edges == 1)
     ends = np.flatnonzero(edges == -1)  # the padding ends every run
     length = ends - starts
-    before = b[starts - 1]
+    b_prev = np.concatenate((b[-1:], b[:-1]))  # b_prev[x] is b[x - 1] (b[-1], a NUL, for x = 0)
+    before = b_prev[starts]
     first = b[starts]
-    second = b[starts + 1]
     after = b[ends]
-    no_dash = ~_LB_DASH[before]
+    no_dash = ~_lookup(_LB_DASH, before)
     # the longest run rules detectors out wholesale (a dump of one-digit octets has no card, ID or phone)
     longest = int(length.max()) if len(length) else 0
     out: dict[str, np.ndarray] = {}
@@ -424,23 +431,23 @@ def _digit_starts(
     # the look-ahead), joined by single dots
     i = np.flatnonzero(~_LB_DOT[before[:-3]] & (after[:-3] == 46) & (length[:-3] <= 3))
     for k in (1, 2, 3):
-        i = i[starts[i + k] == ends[i + k - 1] + 1]
+        i = i[starts[k:][i] == ends[k - 1 :][i] + 1]
         if k < 3:
-            i = i[after[i + k] == 46]
-    last = after[i + 3]
-    i = i[~_LB_ID[last] & ~((last == 46) & dig[ends[i + 3] + 1])]
+            i = i[after[k:][i] == 46]
+    last = after[3:][i]
+    i = i[~_LB_ID[last] & ~((last == 46) & dig[1:][ends[3:][i]])]
     # the four octets at once (rows: addresses), in int16: 1-3 digits, no leading 0, at most 255
     r = i[:, None] + np.arange(4)
     lk = length[r]
     at = starts[r]
     d0 = b[at].astype(np.int16) - 48
-    d1 = b[at + 1].astype(np.int16) - 48
+    d1 = b[1:][at].astype(np.int16) - 48
     value = np.where(lk == 1, d0, d0 * 10 + d1)
     three = lk == 3
-    value[three] = value[three] * 10 + b[at[three] + 2] - 48
+    value[three] = value[three] * 10 + b[2:][at[three]] - 48
     ok = ((lk == 1) | ((lk <= 3) & (d0 != 0) & (value <= 255))).all(axis=1)
     i, value = i[ok], value[ok].astype(np.int64)
-    ipv4 = (starts[i], ends[i + 3], value[:, 0], value[:, 1], value[:, 2])
+    ipv4 = (starts[i], ends[3:][i], value[:, 0], value[:, 1], value[:, 2])
     if longest >= 3:
         out["LAND"] = starts[no_dash & (first == 48) & ((length == 3) | (length == 4)) & (after == 45)]
         # "ddd-ddd-dddd" (or with dots): 3 digits, a separator, 3 digits, a separator, 4 digits
@@ -450,10 +457,11 @@ def _digit_starts(
     na = na[dig[na + 4] & dig[na + 5] & dig[na + 6] & ((b[na + 7] == 45) | (b[na + 7] == 46))]
     na = na[dig[na + 8] & dig[na + 9] & dig[na + 10] & dig[na + 11]]
     par = np.flatnonzero(b == 40)
-    par = par[~_LB_DASH[b[par - 1]] & dig[par + 1] & dig[par + 2] & dig[par + 3] & (b[par + 4] == 41)]
+    par = par[~_LB_DASH[b_prev[par]] & dig[par + 1] & dig[par + 2] & dig[par + 3] & (b[par + 4] == 41)]
     out["NA"] = np.sort(np.concatenate((na, par)))
     mobile = _NO_SPANS
     if longest >= 2:
+        second = b[1:][starts]
         mobile = starts[
             ~_LB_PLUS[before]
             & (((first == 49) & (second >= 51) & (second <= 57)) | ((first == 56) & (second == 54)))
@@ -467,7 +475,6 @@ def _digit_starts(
 
 
 _ANCHOR_RUN = _byte_table(string.digits + " -.()")
-_DIGIT = _byte_table(string.digits)
 
 
 def _has_digit_anchor(text: str, b: np.ndarray) -> bool:
@@ -483,10 +490,10 @@ def _has_digit_anchor(text: str, b: np.ndarray) -> bool:
         return True
     if not text.isascii() and _NON_ASCII_DIGIT.search(text) is not None:
         return _DIGIT_ANCHOR.search(text) is not None
-    digits = np.flatnonzero(_DIGIT[b[:n]])
+    digits = np.flatnonzero((b[:n] - 48) < 10)
     if not len(digits):
         return False
-    edges = np.diff(_ANCHOR_RUN[b[:n]].view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    edges = np.diff(_lookup(_ANCHOR_RUN, b[:n]).view(np.int8), prepend=np.int8(0), append=np.int8(0))
     r_starts, r_ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     long = r_ends - r_starts >= 7
     r_starts, r_ends = r_starts[long], r_ends[long]
@@ -639,7 +646,7 @@ def _ipv6_anchors(b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     colons = np.flatnonzero(b[:n] == 58)
     if len(colons) < 2:
         return _NO_SPANS, _NO_SPANS
-    not_hex = np.cumsum(~_HEX[b[:n]], dtype=np.int32)
+    not_hex = np.cumsum(~_lookup(_HEX, b[:n]), dtype=np.int32)
     link = not_hex[colons[1:] - 1] == not_hex[colons[:-1]]
     i = np.arange(len(link))
     chain_start = np.maximum.accumulate(np.where(link & ~np.concatenate(([False], link[:-1])), i, 0))
@@ -665,7 +672,7 @@ def _token_spans(
     (Latin-1, "?" beyond) where known."""
     if mb is None:
         mb = np.frombuffer(masked.encode("latin-1", "replace"), dtype=np.uint8)
-    edges = np.diff(table[mb].view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    edges = np.diff(_lookup(table, mb).view(np.int8), prepend=np.int8(0), append=np.int8(0))
     t_starts = np.flatnonzero(edges == 1)
     # the token of each mark (every mark lies in one), and the tokens with enough of them
     tok = np.searchsorted(t_starts, marks, side="right") - 1
@@ -812,7 +819,7 @@ def _email_shapes(mb: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple
     n = len(mb)
     dots = mb == 46
     hyphens = mb == 45
-    feat = _EM_FEAT[mb]
+    feat = _lookup(_EM_FEAT, mb).copy()
     feat[:-1] |= (dots[:-1] & dots[1:]).view(np.uint8) * np.uint8(_EM_DOTS)
     feat[:-1] |= ((hyphens[:-1] & dots[1:]) | (dots[:-1] & hyphens[1:])).view(np.uint8) * np.uint8(
         _EM_HYPHEN_DOT
@@ -874,8 +881,8 @@ def _ipv6_shapes(
     the first group puts it in fc00::/7, fe80::/10 or ff00::/8 (``ipaddress``: private, link-local, multicast);
     with "::" or another special first group the token is left to ``_token_ipv6``."""
     colon = mb == 58
-    hexd = _HEX[mb]
-    feat = _V6_FEAT[mb]
+    hexd = _lookup(_HEX, mb)
+    feat = _lookup(_V6_FEAT, mb).copy()
     five = hexd[:-4] & hexd[1:-3] & hexd[2:-2] & hexd[3:-1] & hexd[4:]
     feat[:-4] |= five.view(np.uint8) * np.uint8(_V6_FIVE_HEX)
     feat[:-1] |= (colon[:-1] & colon[1:]).view(np.uint8) * np.uint8(_V6_DOUBLE_COLON)
@@ -1197,7 +1204,7 @@ def _assignment_values(b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, n
     ops = np.flatnonzero((b[:n] == 58) | (b[:n] == 61))
     # non-value bytes before each position; a value run of 16 starts where 16 more bytes add none
     before = np.zeros(len(b) + 1, dtype=np.int32)
-    np.cumsum(~_VALUE[b], out=before[1:])
+    np.cumsum(~_lookup(_VALUE, b), out=before[1:])
     run16 = before[16:] == before[:-16]
     # a run of 16 starting 1-7 bytes after the operator (every value starts there): OR over windows of 2, 4, 7
     near = run16[:-1] | run16[1:]
