@@ -413,7 +413,7 @@ def _digit_starts(
     # the longest run rules detectors out wholesale (a dump of one-digit octets has no card, ID or phone)
     longest = int(length.max()) if len(length) else 0
     out: dict[str, np.ndarray] = {}
-    out["ID_NUMBER"] = starts[~_LB_ID[before] & (length >= 17)] if longest >= 17 else _NO_SPANS
+    out["ID_NUMBER"] = starts[~_lookup(_LB_ID, before) & (length >= 17)] if longest >= 17 else _NO_SPANS
     # "dddd-dddd-dddd-d": three groups of 4 digits, each followed by a space or "-", then a digit
     grouped = starts[no_dash & (length == 4) & ((after == 32) | (after == 45))] if longest >= 4 else _NO_SPANS
     for k in (5, 10):
@@ -424,18 +424,20 @@ def _digit_starts(
     grouped = grouped[dig[grouped + 15]]
     # 13-19 digits: the whole run, followed by a character outside the look-ahead class
     long_run = (
-        starts[no_dash & (length >= 13) & (length <= 19) & ~_LB_DASH[after]] if longest >= 13 else _NO_SPANS
+        starts[no_dash & (length >= 13) & (length <= 19) & ~_lookup(_LB_DASH, after)]
+        if longest >= 13
+        else _NO_SPANS
     )
     out["BANK_CARD"] = np.sort(np.concatenate((grouped, long_run)))
     # whole IPv4 matches: four runs, each a whole octet (a shorter octet would leave a digit next to a "." or to
     # the look-ahead), joined by single dots
-    i = np.flatnonzero(~_LB_DOT[before[:-3]] & (after[:-3] == 46) & (length[:-3] <= 3))
+    i = np.flatnonzero(~_lookup(_LB_DOT, before[:-3]) & (after[:-3] == 46) & (length[:-3] <= 3))
     for k in (1, 2, 3):
         i = i[starts[k:][i] == ends[k - 1 :][i] + 1]
         if k < 3:
             i = i[after[k:][i] == 46]
     last = after[3:][i]
-    i = i[~_LB_ID[last] & ~((last == 46) & dig[1:][ends[3:][i]])]
+    i = i[~_lookup(_LB_ID, last) & ~((last == 46) & dig[1:][ends[3:][i]])]
     # the four octets at once (rows: addresses), in int16: 1-3 digits, no leading 0, at most 255
     r = i[:, None] + np.arange(4)
     lk = length[r]
@@ -463,7 +465,7 @@ def _digit_starts(
     if longest >= 2:
         second = b[1:][starts]
         mobile = starts[
-            ~_LB_PLUS[before]
+            ~_lookup(_LB_PLUS, before)
             & (((first == 49) & (second >= 51) & (second <= 57)) | ((first == 56) & (second == 54)))
         ]
     plus = np.flatnonzero(b == 43)
