@@ -648,8 +648,10 @@ def _ipv6_anchors(b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     colons = np.flatnonzero(b[:n] == 58)
     if len(colons) < 2:
         return _NO_SPANS, _NO_SPANS
-    not_hex = np.cumsum(~_lookup(_HEX, b[:n]), dtype=np.int32)
-    link = not_hex[colons[1:] - 1] == not_hex[colons[:-1]]
+    # two colons are linked where the first non-hex character after the first is the second
+    not_hex = np.flatnonzero(~_lookup(_HEX, b[:n]))
+    is_colon = np.append(b[not_hex] == 58, False)
+    link = is_colon[np.flatnonzero(is_colon) + 1][:-1]
     i = np.arange(len(link))
     chain_start = np.maximum.accumulate(np.where(link & ~np.concatenate(([False], link[:-1])), i, 0))
     taken = np.flatnonzero(link & ((i - chain_start) % 2 == 0))
