@@ -1005,3 +1005,19 @@ def test_vectorised_sweep_matches_plain_sweep(cands):
         starts, ends, prios = pii_module._sweep(found)
     got = (list(starts), list(ends), list(prios))
     assert [list(map(int, x)) for x in got] == [list(x) for x in expected]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(alphabet="ab", min_size=1, max_size=6), st.integers(1, 12), st.integers(0, 3))
+def test_same_as_previous_on_overlapping_ranges(unit, length, seed):
+    """Overlapping ranges (names before nearby operators): the same answer as comparing the strings."""
+    rng = random.Random(seed)
+    text = "".join(unit if rng.random() < 0.95 else "c" for _ in range(3000))
+    mb = np.frombuffer(text.encode(), dtype=np.uint8)
+    starts = np.arange(0, len(text) - length, max(1, len(unit) // 2))
+    ends = starts + length
+    expected = [False] + [
+        text[s:e] == text[p:q]
+        for s, e, p, q in zip(starts[1:], ends[1:], starts[:-1], ends[:-1], strict=True)
+    ]
+    assert pii_module._same_as_previous(mb, starts, ends).tolist() == expected

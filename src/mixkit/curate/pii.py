@@ -552,9 +552,9 @@ def _matches_at(
 
 
 _NO_SPANS = np.zeros(0, dtype=np.int64)
+_NO_SPANS.flags.writeable = False
 # starts, ends or priorities of spans: a list of a few, an array of many
 _Ints = list[int] | np.ndarray
-_NO_SPANS.flags.writeable = False
 
 
 def _spans(matches: Iterable[re.Match]) -> tuple[np.ndarray, np.ndarray]:
@@ -752,8 +752,8 @@ _Shapes = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.nd
 
 
 def _same_as_previous(mb: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Mask of the ranges [``starts``, ``ends``) of ``mb`` (sorted, apart) whose bytes equal those of the range
-    before them."""
+    """Mask of the ranges [``starts``, ``ends``) of ``mb`` (sorted by start; they may overlap) whose bytes equal
+    those of the range before them."""
     same = np.zeros(len(starts), dtype=bool)
     if len(starts) < 2:
         return same
@@ -765,10 +765,11 @@ def _same_as_previous(mb: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
         # many (a dump of values of one length): those at the median distance d from their neighbour are compared
         # in one pass over the text, on mb[x] != mb[x + d] over the neighbour's bytes
         gap = starts[cand] - starts[cand - 1]
-        d = int(np.partition(gap, len(gap) // 2)[len(gap) // 2])
+        d = max(int(np.partition(gap, len(gap) // 2)[len(gap) // 2]), 1)
         at_d = cand[gap == d]
         unequal = np.zeros(len(mb) - d + 1, dtype=bool)
         np.not_equal(mb[d:], mb[:-d], out=unequal[:-1])
+        # (each even slot of reduceat reduces over its own range, whatever the ranges between)
         bounds = np.stack((starts[at_d - 1], ends[at_d - 1]), axis=1).ravel()
         same[at_d[~np.logical_or.reduceat(unequal, bounds)[0::2]]] = True
         cand = cand[gap != d]
