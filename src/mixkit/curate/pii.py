@@ -1205,27 +1205,25 @@ def _assignment_values(b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, n
     After the operator (and a ">" after "="), the pattern takes [ \t]{0,4}, an optional quote, a run of 16+ value
     characters and up to two "="; it never needs to backtrack (none of these classes holds the next one's
     characters), so: at most 4 spaces or tabs, then the quote if there is one, then the whole run of value
-    characters if it is 16+ long, then its "=" signs."""
+    characters if it is 16+ long, then its "=" signs. The byte before that value start is the operator, ">", a
+    space, a tab or a quote, none of them a value character: a value starts a run of value characters, so the
+    runs of 16+ are found first (none: no assignment at all)."""
+    runs = np.diff(_lookup(_VALUE, b).view(np.int8), prepend=np.int8(0))
+    r_starts, r_ends = np.flatnonzero(runs == 1), np.flatnonzero(runs == -1)  # the padding ends every run
+    long = r_ends - r_starts >= 16
+    r_starts, r_ends = r_starts[long], r_ends[long]
+    if not len(r_starts):
+        return _NO_SPANS, _NO_SPANS, _NO_SPANS
     ops = np.flatnonzero((b[:n] == 58) | (b[:n] == 61))
-    # non-value bytes before each position; a value run of 16 starts where 16 more bytes add none
-    before = np.zeros(len(b) + 1, dtype=np.int32)
-    np.cumsum(~_lookup(_VALUE, b), out=before[1:])
-    run16 = before[16:] == before[:-16]
-    # a run of 16 starting 1-7 bytes after the operator (every value starts there): OR over windows of 2, 4, 7
-    near = run16[:-1] | run16[1:]
-    near = near[:-2] | near[2:]
-    near = near[:-3] | near[3:]
-    ops = ops[near[ops + 1]]
-    p = ops + 1 + ((b[ops] == 61) & (b[ops + 1] == 62))
+    p = ops + 1 + ((b[ops] == 61) & (b[1:][ops] == 62))
     spaces = np.zeros(len(ops), dtype=np.int64)
     for k in range(5):
-        spaces += (spaces == k) & _SPACE_TAB[b[p + k]]
+        spaces += (spaces == k) & _SPACE_TAB[b[k:][p]]
     v = p + spaces
     v += _QUOTE[b[v]]
-    ok = (spaces <= 4) & (before[v + 16] == before[v])
-    ops, v = ops[ok], v[ok]
-    # the run ends at the next non-value byte: the first position with one more non-value byte before it, less 1
-    e = np.searchsorted(before, before[v] + 1) - 1
+    run = np.minimum(np.searchsorted(r_starts, v), len(r_starts) - 1)
+    ok = (spaces <= 4) & (r_starts[run] == v)
+    ops, v, e = ops[ok], v[ok], r_ends[run[ok]]
     eq = b[e] == 61
     e += eq
     e += eq & (b[e] == 61)
