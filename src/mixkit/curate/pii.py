@@ -438,18 +438,22 @@ def _digit_starts(
             i = i[after[k:][i] == 46]
     last = after[3:][i]
     i = i[~_lookup(_LB_ID, last) & ~((last == 46) & dig[1:][ends[3:][i]])]
-    # the four octets at once (rows: addresses), in int16: 1-3 digits, no leading 0, at most 255
-    r = i[:, None] + np.arange(4)
-    lk = length[r]
-    at = starts[r]
-    d0 = b[at].astype(np.int16) - 48
-    d1 = b[1:][at].astype(np.int16) - 48
-    value = np.where(lk == 1, d0, d0 * 10 + d1)
-    three = lk == 3
-    value[three] = value[three] * 10 + b[2:][at[three]] - 48
-    ok = ((lk == 1) | ((lk <= 3) & (d0 != 0) & (value <= 255))).all(axis=1)
-    i, value = i[ok], value[ok].astype(np.int64)
-    ipv4 = (starts[i], ends[3:][i], value[:, 0], value[:, 1], value[:, 2])
+    # the octets (1-3 digits, no leading 0, at most 255) from small per-run arrays: the run's length (capped) and
+    # its first three bytes, in int16
+    ipv4: tuple[np.ndarray, ...] = (_NO_SPANS,) * 5
+    if len(i):
+        short = np.minimum(length, 4).astype(np.int16)
+        digits = [b[k:][starts].astype(np.int16) - 48 for k in range(3)]
+        ok = np.ones(len(i), dtype=bool)
+        octets = []
+        for k in range(4):  # the k-th run of the address at i is run i + k
+            lk = short[k:][i]
+            d0, d1, d2 = (d[k:][i] for d in digits)
+            value = np.where(lk == 1, d0, np.where(lk == 2, d0 * 10 + d1, d0 * 100 + d1 * 10 + d2))
+            ok &= (lk == 1) | ((lk <= 3) & (d0 != 0) & (value <= 255))
+            octets.append(value)
+        i = i[ok]
+        ipv4 = (starts[i], ends[3:][i], *(o[ok].astype(np.int64) for o in octets[:3]))
     if longest >= 3:
         out["LAND"] = starts[no_dash & (first == 48) & ((length == 3) | (length == 4)) & (after == 45)]
         # "ddd-ddd-dddd" (or with dots): 3 digits, a separator, 3 digits, a separator, 4 digits
