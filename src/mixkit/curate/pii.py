@@ -681,13 +681,15 @@ def _token_spans(
     if mb is None:
         mb = np.frombuffer(masked.encode("latin-1", "replace"), dtype=np.uint8)
     edges = np.diff(_lookup(table, mb).view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    t_starts = np.flatnonzero(edges == 1)
-    # the token of each mark (every mark lies in one), and the tokens with enough of them
-    tok = np.searchsorted(t_starts, marks, side="right") - 1
-    first = np.flatnonzero(np.diff(tok, prepend=np.int64(-1)))
-    ids = tok[first[np.diff(first, append=len(tok)) >= need]]
-    t_ends = np.flatnonzero(edges == -1)[ids]
-    t_starts = t_starts[ids]
+    t_starts, t_ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if not len(t_starts) or not len(marks):
+        return _NO_SPANS, _NO_SPANS
+    # the tokens with enough marks in them (a match of the detector holds that many)
+    is_mark = np.zeros(len(mb) + 1, dtype=np.uint8)
+    is_mark[marks] = 1
+    count = np.add.reduceat(is_mark, np.stack((t_starts, t_ends), axis=1).ravel(), dtype=np.int32)[0::2]
+    enough = count >= need
+    t_starts, t_ends = t_starts[enough], t_ends[enough]
     if not len(t_starts):
         return _NO_SPANS, _NO_SPANS
     # a token equal to the one before it (compared on the bytes, which stand for the text where it is ASCII)
