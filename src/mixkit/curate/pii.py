@@ -387,7 +387,7 @@ _NON_ASCII_DIGIT = re.compile(r"[^\D0-9]")
 
 def _digit_starts(
     text: str, b: np.ndarray
-) -> tuple[dict[str, list[int]], tuple[np.ndarray, ...]] | tuple[None, None]:
+) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, ...]] | tuple[None, None]:
     r"""Candidate start positions, in order, for each digit detector but IPv4 (None if ``text`` has digits beyond
     0-9).
 
@@ -477,7 +477,7 @@ def _digit_starts(
     out["INTL"] = plus
     plus86 = plus[(b[plus + 1] == 56) & (b[plus + 2] == 54)]
     out["MOBILE"] = np.sort(np.concatenate((mobile, plus86)))
-    return {k: v.tolist() for k, v in out.items()}, ipv4
+    return out, ipv4
 
 
 _ANCHOR_RUN = _byte_table(string.digits + " -.()")
@@ -517,7 +517,7 @@ _WINDOW = 64
 def _matches_at(
     text: str,
     pattern: re.Pattern,
-    cands: list[int],
+    cands: np.ndarray,
     ok: Callable[[str, bool], bool] | None,
     private: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -528,9 +528,9 @@ def _matches_at(
     on the window itself (a candidate at 0 gets a NUL before it, which no look-behind class holds, as the start
     of the text). Otherwise each candidate is matched in the text and the verdicts are None."""
     if len(cands) >= 512:
-        sample = [text[max(c - 1, 0) : c + _WINDOW] for c in cands[:256]]
+        sample = [text[max(c - 1, 0) : c + _WINDOW] for c in cands[:256].tolist()]
         if 4 * len(set(sample)) <= len(sample):
-            c_arr = np.array(cands, dtype=np.int64)
+            c_arr = cands
             windows = list(
                 map(text.__getitem__, map(slice, (c_arr - 1).tolist(), (c_arr + _WINDOW).tolist()))
             )
@@ -551,7 +551,7 @@ def _matches_at(
             has = r[:, 0] >= 0
             c_arr, r = c_arr[has], r[has]
             return c_arr + r[:, 0], c_arr + r[:, 1], r[:, 2].astype(bool)
-    starts, ends = _spans(filter(None, map(pattern.match, repeat(text), cands)))
+    starts, ends = _spans(filter(None, map(pattern.match, repeat(text), cands.tolist())))
     return starts, ends, None
 
 
