@@ -125,6 +125,16 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
                 "".join(r.choices(string.ascii_lowercase, k=8)) + "@" + r.choice(("a.com", "b.org")) + " "
             ),
         ),
+        # JSON lines of random values: every chunk new and wrapped in quotes, commas and braces
+        f"json_random_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                f'{{"id": "{r.getrandbits(64):016x}", "user": "{"".join(r.choices(string.ascii_lowercase, k=7))}'
+                f'@example.com", "ip": "{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.'
+                f'{r.randint(1, 254)}", "ms": {r.randint(0, 99999)}}}\n'
+            ),
+        ),
         **{
             f"pii_dense_{kind}_{mb}": (unit * (five_mb // len(unit) + 1))[:five_mb]
             for kind, unit in (

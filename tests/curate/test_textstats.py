@@ -437,7 +437,11 @@ _BULK_PIECES = [
 @given(st.lists(st.sampled_from(_BULK_PIECES), max_size=120))
 def test_bulk_split_is_the_per_chunk_split(pieces):
     text = "".join(pieces)
-    assert textstats._bulk_split_words(text) == textstats._expand_chunks(text.split())
+    words = textstats._expand_chunks(text.split())
+    assert textstats._bulk_split_words(text) == words
+    _, word, cut = textstats._bulk_cuts(text)
+    starts, lengths = textstats._cut_word_bounds(word, cut)  # the words' places in the text itself
+    assert [text[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)] == words
 
 
 @settings(max_examples=100, deadline=None)
@@ -493,7 +497,7 @@ def test_text_stats_on_the_bulk_path_match_the_word_list(extra, monkeypatch):
     )  # chunks cached by an earlier test would be no longer fresh
     text = _random_log(20_000, 1) + extra
     fast = TextStats(text)
-    assert fast._word_ids is None and "_bulk" in fast.__dict__
+    assert fast._word_ids is None and "_bulk_split" in fast.__dict__
     words = textstats._expand_chunks(text.split())
     assert fast.words == words
     slow = TextStats(text)
@@ -501,7 +505,7 @@ def test_text_stats_on_the_bulk_path_match_the_word_list(extra, monkeypatch):
     slow.__dict__["words"] = list(words)
     assert fast.word_features == slow.word_features
     assert fast._word_arrays[1].tolist() == slow._word_arrays[1].tolist()
-    assert (fast._spaced_bounds is not None) == (extra == "")
+    assert (fast._byte_bounds is not None) == (extra == "")
     for n in (5, 8):
         assert fast.duplicate_ngram_chars(n) == naive_dup(words, n)
 
@@ -531,3 +535,32 @@ def test_key_index_falls_back_to_a_binary_search_for_many_keys():
     assert (distinct[textstats._key_index(distinct, keys)] == keys).all()
     few = distinct[:50]
     assert (few[textstats._key_index(few, keys[np.isin(keys, few)])] == keys[np.isin(keys, few)]).all()
+
+
+def test_ascii_word_hashes_equal_for_equal_words_and_distinct_otherwise():
+    rng = random.Random(3)
+    alphabet = "ab\x00:.-"  # NUL inside words: lengths must still tell "a" from "a\0"
+    vocab = sorted(
+        {"".join(rng.choices(alphabet, k=rng.randint(1, 80))) for _ in range(20_000)} | {"a", "a\x00"}
+    )
+    words = [rng.choice(vocab) for _ in range(60_000)] + vocab
+    spaced = np.frombuffer(" ".join(words).encode("ascii"), dtype=np.uint8)
+    starts, lengths = textstats._cut_word_bounds(
+        ~textstats._B_SPACE[spaced], np.zeros(len(spaced), dtype=bool)
+    )
+    assert lengths.tolist() == [len(w) for w in words]
+    h = textstats._ascii_word_hashes(spaced, starts, lengths).tolist()
+    by_word: dict[str, int] = {}
+    for w, x in zip(words, h, strict=True):
+        assert by_word.setdefault(w, x) == x  # equal words, equal hashes (long ones by Python's hash too)
+    assert len(set(by_word.values())) == len(by_word)  # no collision among 20k distinct words
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+def test_words_present_from_the_bytes_is_the_word_set(seed, monkeypatch):
+    monkeypatch.setattr(textstats, "_CHUNK_CACHE", {})
+    text = _random_log(20_000, seed) + " the of and:the x--y " + "q" * 70
+    fast = TextStats(text)
+    assert fast._byte_bounds is not None
+    cands = ["the", "of", "and", "a", "Mr.", "x--y", "q" * 70, "zzz", "a b", "end", "km", "(", "", " "]
+    assert fast.words_present(cands) == set(cands) & set(textstats._expand_chunks(text.split()))

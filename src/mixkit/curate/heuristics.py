@@ -301,8 +301,7 @@ class GopherQuality(_LangFilter):
                 if self.params.stop_words is not None
                 else STOP_WORDS.get(st.lang, STOP_WORDS["en"])
             )
-            present = st.word_set
-            if sum(1 for w in set(stop) if w in present) < th["min_stop_words"]:
+            if len(st.words_present(stop)) < th["min_stop_words"]:
                 return "gopher_enough_stop_words"
         return True
 

@@ -30,7 +30,7 @@ import string
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from itertools import accumulate, filterfalse, repeat
 from typing import Any
@@ -374,8 +374,15 @@ _B_ALNUM = _B_DIGIT | _B_ALPHA
 # A chunk is *plain* when ``_split_chunk`` strips nothing from it and it is no special word, so that its words are
 # its infix split: it is ASCII without an apostrophe (contractions, 's), starts with no character that can be a
 # prefix (``_prefix_len``: the prefix set, "." and "+") and ends with none that can be a suffix (``_suffix_len``:
-# the suffix set, ".", "+", "$", "%", a unit after a digit; every abbreviation ends with "."). Conservative:
-# a chunk that is not plain takes ``_split_chunk``.
+# the suffix set, ".", "+", "$", "%", a unit after a digit; every abbreviation ends with "."). A chunk made of
+# characters of the prefix set, a plain core and characters of the suffix set ('("a1b2",' say) gives each affix
+# character as a word and then the core's words: the stripping loop takes one affix character from each side per
+# round (those sets are stripped whatever their neighbours), and no string it meets on the way is special (none
+# ends with "." and none has an apostrophe). Conservative: any other chunk takes ``_split_chunk``.
+# Affix characters that ``_prefix_len`` / ``_suffix_len`` strip one at a time whatever their neighbours (ASCII).
+_B_AFFIX_PRE = _class_table("".join(c for c in _PREFIX_CHARS if c.isascii()))
+_B_AFFIX_SUF = _class_table("".join(c for c in _SUFFIX_CHARS if c.isascii()))
+_AFFIX_MAX = 8  # affix characters per side handled by the whole-text split (more: the per-chunk path)
 _B_NOT_FIRST = _class_table(
     "".join(c for c in _PREFIX_CHARS if c.isascii()) + ".+", _NON_ASCII, _NON_ASCII_SPACE
 )
@@ -430,7 +437,29 @@ def _decode(spaced: np.ndarray) -> str:
 
 def _bulk_spaced(text: str) -> np.ndarray:
     """The characters of ``text`` (ASCII bytes, or UTF-32 code units) with a space put at every cut between two
-    words of ``split_words``: split on whitespace, it gives ``_expand_chunks(text.split())``.
+    words of ``split_words`` (``_bulk_cuts``): split on whitespace, it gives ``_expand_chunks(text.split())``."""
+    raw, _, cut = _bulk_cuts(text)
+    at = np.flatnonzero(cut)
+    return np.insert(raw, at, 32) if len(at) else raw
+
+
+def _cut_word_bounds(word: np.ndarray, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, length) of every word, from ``_bulk_cuts``' masks: a word starts at a non-whitespace character
+    after whitespace or at a cut, and ends before whitespace or a cut."""
+    n = len(word)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    link = np.zeros(n + 1, dtype=bool)  # link[p]: characters p - 1 and p are in the same word
+    link[1:n] = word[:-1] & word[1:]
+    link[1:n] &= ~cut[1:]
+    starts = np.flatnonzero(word & ~link[:n])
+    ends = np.flatnonzero(word & ~link[1:]) + 1
+    return starts, (ends - starts).astype(np.int32)
+
+
+def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(characters, non-whitespace mask, cut mask)`` of ``text``: its ASCII bytes (or UTF-32 code units), and
+    True before every character where ``split_words`` cuts a chunk into two words.
 
     Why it is exact: every word list of ``_split_chunk`` cuts its chunk into consecutive pieces, so the words of
     the text are the text with a space put at every cut, split on whitespace. The cuts of a *plain* chunk (see
@@ -453,14 +482,38 @@ def _bulk_spaced(text: str) -> np.ndarray:
     starts = np.flatnonzero(edge == 1)
     ends = np.flatnonzero(edge == -1)
     if not len(starts):
-        return raw
-    length = ends - starts
-    slow = _B_NOT_FIRST[c[starts]] | _B_NOT_LAST[c[ends - 1]]
+        return raw, word, np.zeros(n, dtype=bool)
+    # The core of each chunk: without its leading characters of the prefix set and trailing ones of the suffix
+    # set (``_split_chunk`` strips them one by one, each a word of its own, when the core is plain: see
+    # ``_B_AFFIX_PRE``). Affix runs longer than ``_AFFIX_MAX`` take the per-chunk path.
+    core_s, core_e = starts.copy(), ends.copy()
+    slow = np.zeros(len(starts), dtype=bool)
+    grow = np.flatnonzero(_B_AFFIX_PRE[c[starts]])
+    for _ in range(_AFFIX_MAX):
+        if not len(grow):
+            break
+        core_s[grow] += 1
+        grow = grow[core_s[grow] < ends[grow]]
+        grow = grow[_B_AFFIX_PRE[c[core_s[grow]]]]
+    slow[grow] = True
+    shrink = np.flatnonzero(_B_AFFIX_SUF[c[ends - 1]])
+    for _ in range(_AFFIX_MAX):
+        if not len(shrink):
+            break
+        core_e[shrink] -= 1
+        shrink = shrink[core_e[shrink] > core_s[shrink]]
+        shrink = shrink[_B_AFFIX_SUF[c[core_e[shrink] - 1]]]
+    slow[shrink] = True
+    slow |= core_e <= core_s  # only affixes
+    core_s = np.minimum(core_s, ends - 1)
+    core_e = np.maximum(core_e, core_s + 1)
+    slow |= _B_NOT_FIRST[c[core_s]] | _B_NOT_LAST[c[core_e - 1]]
+    length = core_e - core_s
     if raw is not c or "'" in text:  # ASCII without an apostrophe has no such character: skip the pass
         slow[_chunk_of(starts, np.flatnonzero(_B_NOT_INSIDE[c]))] = True
     for k, units in _UNIT_CODES.items():  # a unit after a digit at the end is a suffix ("10km")
         at = np.flatnonzero((length > k) & ~slow)
-        e = ends[at]
+        e = core_e[at]
         code = np.zeros(len(at), dtype=np.uint32)
         for t in range(k, 0, -1):
             code = (code << 8) | c[e - t]
@@ -477,10 +530,11 @@ def _bulk_spaced(text: str) -> np.ndarray:
     # URLs stay one word ("://" anywhere, or "www." first): no cuts
     colon = pos[(ch == 58) & (nxt == 47)]
     colon = colon[(colon + 2 < n) & (c[np.minimum(colon + 2, n - 1)] == 47)]
+    at = _chunk_of(starts, colon)
     url = np.zeros(len(starts), dtype=bool)
-    url[_chunk_of(starts, colon)] = True
+    url[at[(colon >= core_s[at]) & (colon + 3 <= core_e[at])]] = True  # "://" in the core
     www = np.flatnonzero(length >= 4)
-    s = starts[www]
+    s = core_s[www]
     url[www[(c[s] == 119) & (c[s + 1] == 119) & (c[s + 2] == 119) & (c[s + 3] == 46)]] = True
     digit_p, digit_n = _B_DIGIT[prev], _B_DIGIT[nxt]
     alnum_p, alpha_n = _B_ALNUM[prev], _B_ALPHA[nxt]
@@ -499,6 +553,16 @@ def _bulk_spaced(text: str) -> np.ndarray:
     cut = np.zeros(n + 1, dtype=bool)  # a cut before position p (a mask, not a sort of the positions)
     cut[pos[cut_before & fast]] = True
     cut[pos[cut_after & fast] + 1] = True
+    # every affix character of a fast chunk is a word: cuts at (start, core start] and [core end, end)
+    done = ~slow
+    for lo, hi in ((starts[done] + 1, core_s[done] + 1), (core_e[done], ends[done])):
+        k = hi - lo
+        has = k > 0
+        lo, k = lo[has], k[has]
+        if len(k):
+            first = np.zeros(len(k), dtype=np.int64)
+            np.cumsum(k[:-1], out=first[1:])
+            cut[np.repeat(lo - first, k) + np.arange(int(k.sum()))] = True
     # the other chunks: ``_split_chunk`` once per distinct chunk, its cut offsets expanded to every occurrence
     other = np.flatnonzero(slow)
     if len(other):
@@ -534,29 +598,75 @@ def _bulk_spaced(text: str) -> np.ndarray:
             # offset index of every cut: the chunk's first offset plus the cut's rank inside its chunk
             idx = np.repeat(first[ids] - out_first, k) + np.arange(total)
             cut[np.repeat(s_at, k) + np.array(offsets, dtype=np.int64)[idx]] = True
-    at = np.flatnonzero(cut[:n])  # a cut at the very end would only add trailing whitespace
-    return np.insert(raw, at, 32) if len(at) else raw
+    cut = cut[:n]  # a cut at the very end, or before whitespace, separates nothing
+    cut &= word
+    return raw, word, cut
 
 
 _B_PUNCT = _class_table("".join(c for c in PUNCTUATION if c.isascii()))
 
 
-def _word_bounds(spaced: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(start, length) of every word of an ASCII ``_bulk_spaced`` array (its runs of non-whitespace)."""
-    word = ~_B_SPACE[spaced]
-    edge = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edge == 1)
-    return starts, (np.flatnonzero(edge == -1) - starts).astype(np.int32)
+# splitmix64's finaliser (Steele, Lea and Flood 2014, "Fast splittable pseudorandom number generators"): a
+# bijection of 64-bit words whose output bits each depend on every input bit
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_WORD_BLOCKS = 8  # words of up to 8 blocks of 8 bytes are hashed in numpy; longer ones by Python's hash
 
 
-def _ascii_word_features(spaced: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> dict[str, int]:
-    """``TextStats.word_features`` of the words of an ASCII ``_bulk_spaced`` array (``_word_bounds``), from its
-    bytes: per word, whether it holds a character outside PUNCTUATION and whether it holds a letter
-    (``logical_or.reduceat`` over each word and the whitespace after it, which is in neither class)."""
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser applied to a uint64 array, in place."""
+    x ^= x >> np.uint64(30)
+    x *= _MIX1
+    x ^= x >> np.uint64(27)
+    x *= _MIX2
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def _ascii_word_hashes(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per word of an ASCII text's bytes (words at ``starts``, ``lengths``: ``_cut_word_bounds``),
+    for the n-gram counting.
+
+    Why: hashing ~3 M fresh Python strings costs ~0.3 s; here each word's 8-byte blocks (read from an overlapping
+    view of the bytes, the last one masked to the word) are folded in numpy: h = mix(h ^ block) from h = length ·
+    golden ratio. Equal words get equal hashes; distinct words of up to 8 bytes get distinct ones (the mix is a
+    bijection and the length is folded in), longer ones collide with probability ~2⁻⁶⁴ per pair, as with
+    Python's hash. Words longer than ``_WORD_BLOCKS`` blocks take Python's hash of their bytes.
+    """
+    padded = np.frombuffer(raw.tobytes() + bytes(8), dtype=np.uint8)
+    view = np.ndarray(shape=(len(raw),), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+    lens = lengths.astype(np.int64)
+    h = lens.astype(np.uint64) * _HASH_MULT
+    h ^= view[starts] & _KEY_MASKS[np.minimum(lens, 8)]
+    _mix64(h)
+    at = np.flatnonzero(lens > 8)
+    for k in range(1, _WORD_BLOCKS):
+        if not len(at):
+            break
+        rem = lens[at] - 8 * k
+        x = h[at] ^ (view[starts[at] + 8 * k] & _KEY_MASKS[np.minimum(rem, 8)])
+        h[at] = _mix64(x)
+        at = at[rem > 8]
+    if len(at):
+        raw = padded.data
+        h[at] = np.fromiter(
+            (
+                hash(raw[s : s + m].tobytes())
+                for s, m in zip(starts[at].tolist(), lens[at].tolist(), strict=True)
+            ),
+            dtype=np.int64,
+            count=len(at),
+        ).view(np.uint64)
+    return h
+
+
+def _ascii_word_features(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> dict[str, int]:
+    """``TextStats.word_features`` of the words of an ASCII text's bytes (``_cut_word_bounds``): per word, whether
+    it holds a character outside PUNCTUATION and whether it holds a letter (``logical_or.reduceat`` from each
+    word's start to the next one's: the word and any whitespace after it, which is in neither class)."""
     if not len(starts):
         return {"n_words": 0, "n_non_symbol": 0, "non_symbol_chars": 0, "n_alpha": 0}
-    non_symbol = np.logical_or.reduceat(~_B_PUNCT[spaced] & ~_B_SPACE[spaced], starts)
-    alpha = np.logical_or.reduceat(_B_ALPHA[spaced], starts)
+    non_symbol = np.logical_or.reduceat(~_B_PUNCT[raw] & ~_B_SPACE[raw], starts)
+    alpha = np.logical_or.reduceat(_B_ALPHA[raw], starts)
     return {
         "n_words": len(starts),
         "n_non_symbol": int(np.count_nonzero(non_symbol)),
@@ -914,7 +1024,7 @@ class TextStats:
         split = _CJK_TOKEN_RE.findall if zh and CJK_RE.search(text) else str.split
         ids = _chunk_word_ids(text, split)
         if ids is None:
-            self.__dict__["_bulk"] = True  # for ``words``: split the whole text at once
+            self.__dict__["_bulk_split"] = True  # for ``words``: split the whole text at once
             return None
         if isinstance(ids, list):
             self.__dict__["_chunks"] = ids  # for ``words``: the text is not split twice
@@ -930,26 +1040,37 @@ class TextStats:
         chunks = self.__dict__.pop("_chunks", None)
         if chunks is not None:
             return _expand_chunks(chunks)
-        if self.__dict__.pop("_bulk", False):
-            spaced = _bulk_spaced(self.text)
-            if spaced.dtype == np.uint8:
-                self.__dict__["_spaced"] = spaced  # for ``_spaced_bounds``
-            return _decode(spaced).split()
+        bulk = self._bulk
+        if bulk is not None:
+            raw, _, cut = bulk
+            at = np.flatnonzero(cut)
+            return _decode(np.insert(raw, at, 32) if len(at) else raw).split()
         return split_words(self.text, cjk_chars=self.lang == "zh")
 
     @cached_property
-    def _spaced_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """(characters, word starts, word lengths) of an ASCII text whose words came from ``_bulk_spaced``, else
-        None: word lengths and features then come from the bytes, not from a million Python strings."""
-        _ = self.words
-        spaced = self.__dict__.pop("_spaced", None)
-        return None if spaced is None else (spaced, *_word_bounds(spaced))
+    def _bulk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``_bulk_cuts`` of the text when its words come from the whole-text split (``_word_ids``), else None."""
+        _ = self._word_ids
+        return _bulk_cuts(self.text) if self.__dict__.get("_bulk_split") else None
+
+    @cached_property
+    def _byte_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(bytes, word starts, word lengths) of an ASCII text whose words come from ``_bulk_cuts``, else None:
+        the word count, lengths, hashes and features then come from the bytes, and the million Python strings of
+        the word list are never built unless asked for."""
+        bulk = self._bulk
+        if bulk is None or bulk[0].dtype != np.uint8:
+            return None
+        return (bulk[0], *_cut_word_bounds(bulk[1], bulk[2]))
 
     @property
     def n_words(self) -> int:
-        """Number of words (without building the word list when the ids give it)."""
+        """Number of words (without building the word list when the ids or the bytes give it)."""
         ids = self._word_ids
-        return len(ids[0]) if ids is not None else len(self.words)
+        if ids is not None:
+            return len(ids[0])
+        bounds = self._byte_bounds
+        return len(bounds[1]) if bounds is not None else len(self.words)
 
     @cached_property
     def word_counts(self) -> Counter:
@@ -976,6 +1097,32 @@ class TextStats:
         ids = self._word_ids
         return frozenset(ids[1]) if ids is not None else frozenset(self.words)
 
+    def words_present(self, candidates: Iterable[str]) -> set[str]:
+        """The ``candidates`` that are words of the text (stop-word counts), from the word hashes when the words
+        come from the bytes (``_byte_bounds``), so that the word list is not built for it: a candidate whose hash
+        is absent is absent (equal words, equal hashes); one whose hash is found is checked against the bytes of
+        a word with that hash."""
+        cands = set(candidates)
+        bounds = self._byte_bounds if self._word_ids is None else None
+        if bounds is None or not cands or not all(c.isascii() and c and not c.isspace() for c in cands):
+            return cands & self.word_set
+        raw, starts, lengths = bounds
+        order = sorted(cands)
+        joined = np.frombuffer(" ".join(order).encode("ascii"), dtype=np.uint8)
+        c_starts, c_lengths = _cut_word_bounds(~_B_SPACE[joined], np.zeros(len(joined), dtype=bool))
+        if len(c_starts) != len(order):  # a candidate with whitespace inside: not a word of any text
+            return cands & self.word_set
+        wanted = _ascii_word_hashes(joined, c_starts, c_lengths)
+        h = self._word_arrays[0]
+        pos = np.flatnonzero(np.isin(h, wanted))
+        _, first = np.unique(h[pos], return_index=True)
+        at = pos[first]  # one word per candidate hash found
+        data = raw.data
+        seen = {
+            bytes(data[s : s + n]) for s, n in zip(starts[at].tolist(), lengths[at].tolist(), strict=True)
+        }
+        return {c for c in order if c.encode("ascii") in seen}
+
     @cached_property
     def word_features(self) -> dict[str, int]:
         """Counts over words: ``n_words``, ``n_non_symbol`` (words with a char outside PUNCTUATION),
@@ -1000,10 +1147,10 @@ class TextStats:
                 "non_symbol_chars": non_symbol_chars,
                 "n_alpha": n_alpha,
             }
-        words = self.words
-        bounds = self._spaced_bounds
+        bounds = self._byte_bounds
         if bounds is not None:  # an ASCII text of many distinct chunks: from its bytes, not per distinct word
             return _ascii_word_features(*bounds)
+        words = self.words
         # letters-only words (the vast majority) are non-symbol and alphabetic: count them with C-level map/filter
         n_letters_only = sum(map(str.isalpha, words))
         n_non_symbol = n_alpha = n_letters_only
@@ -1094,11 +1241,11 @@ class TextStats:
             hashes = np.fromiter(map(hash, vocab), dtype=np.int64, count=len(vocab))
             lengths = np.fromiter(map(len, vocab), dtype=np.int32, count=len(vocab))
             return hashes[ids[0]].view(np.uint64), lengths[ids[0]]
+        bounds = self._byte_bounds
+        if bounds is not None:
+            return _ascii_word_hashes(*bounds), bounds[2]
         words = self.words
         h = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
-        bounds = self._spaced_bounds
-        if bounds is not None:
-            return h, bounds[2]
         lens = np.fromiter(map(len, words), dtype=np.int32, count=len(words))  # a word is < 2^31 characters
         return h, lens
 
