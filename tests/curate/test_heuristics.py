@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 
+from mixkit.curate import textstats
 from mixkit.curate.heuristics import C4, DEFAULTS, FineWeb, GopherQuality, GopherRepetition, count_sentences
 from mixkit.curate.textstats import split_words, text_stats
 from mixkit.pipeline.step import ShardContext
@@ -170,13 +174,39 @@ def test_stats_computed_once_and_invalidated():
     assert text_stats(doc) is not st
 
 
-def test_pathological_documents_finish():
-    # 200 KB of punctuation and a 1 MB document with repetition: linear-time code paths (timed in benchmarks/)
-    punct = "!?.,;:-()[]{}'\"" * (200_000 // 15)
-    big = ("word " * 50 + "\n") * 4000 + EN_GOOD * 100
-    for text in (punct, big):
-        for step in (GopherRepetition(), GopherQuality(), C4(), FineWeb()):
-            assert step.keep(Document(id="p", text=text), ShardContext()) is not None
+def _pathological_documents(mb: float) -> dict[str, str]:
+    """The documents of benchmarks/curate_pathological.py at ``mb`` megabytes (the benchmark times them)."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "curate_pathological.py"
+    spec = importlib.util.spec_from_file_location("curate_pathological", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.documents(mb)
+
+
+def test_pathological_documents_get_the_decisions_of_the_plain_paths(monkeypatch):
+    # Every pathological document of the benchmark (0.2 MB versions: long enough for the whole-text split and the
+    # byte-level chunk numbering) gets the same verdicts as with those fast paths switched off.
+    docs = _pathological_documents(0.2)
+
+    def verdicts() -> dict[tuple[str, str], bool | str]:
+        return {
+            (name, step.name): step.keep(Document(id=name, text=text), ShardContext())
+            for name, text in docs.items()
+            for step in (GopherRepetition(), GopherQuality(), C4(), FineWeb())
+        }
+
+    fast = verdicts()
+    with monkeypatch.context() as m:
+        m.setattr(textstats, "_use_bulk", lambda head: False)
+        m.setattr(textstats, "_short_chunk_ids", lambda text: None)
+        m.setattr(textstats, "_CHUNK_CACHE", {})
+        plain = verdicts()
+    assert fast == plain
+    # random values: nothing repeats, but the words fail Gopher's quality rules; JSON keys repeat in every line
+    assert fast["pii_random_ipv6_0.2MB", "gopher_repetition"] is True
+    assert fast["pii_random_ipv6_0.2MB", "gopher_quality"] == "gopher_below_alpha_threshold"
+    assert fast["pii_random_email_0.2MB", "gopher_quality"] == "gopher_above_avg_threshold"
+    assert fast["json_random_0.2MB", "gopher_repetition"] == "duplicated_5_n_grams"
 
 
 def test_c4_without_sentence_rule_drops_when_no_line_survives():

@@ -16,7 +16,10 @@ such a tokenizer with a fast cached splitter: whitespace chunks, then leading pu
 (``'s``, periods after lower-case letters and digits, ellipses), contractions (``don't -> do n't``) and a few
 infixes (hyphen between letters, ``/ : = < >`` before a letter, comma between letters). Chunks are cached per
 process, so the cost per word is about one dict lookup; every loop is linear in the chunk length, so a 200 KB
-run of punctuation costs milliseconds, not the tens of seconds a quadratic affix loop spends on it.
+run of punctuation costs milliseconds, not the tens of seconds a quadratic affix loop spends on it. A long text
+whose chunks are mostly new (random tokens, logs, JSON dumps: the cache cannot help) is split as a whole with
+numpy over its characters instead (``_bulk_cuts``; the same words, proof there), and its word count, lengths,
+hashes and features then come from the bytes without building a Python string per word.
 
 Chinese: every Han character counts as one word (character-based lengths and n-grams, as Chinese has no
 spaces), and 。！？ end sentences.
@@ -465,8 +468,11 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     the text are the text with a space put at every cut, split on whitespace. The cuts of a *plain* chunk (see
     ``_B_NOT_FIRST``) are those of ``_INFIX_RE`` alone, found for all chunks at once: on ASCII every match of
     the regex is a single character decided by its two neighbours (which lie in the same chunk, whitespace being
-    in no class of the regex), a run of two or more dots, or a run of dashes; chunks with a dash run, URLs and
-    chunks that are not plain take the per-chunk path (``_split_chunk``, once per distinct chunk).
+    in no class of the regex), a run of two or more dots, or a run of dashes. Affix characters around a plain core
+    are cut off one by one, and an affix neighbour never makes an infix match at the core's edge that the core
+    alone would not have (the core neither starts nor ends with a dot, the one rule that looks at quotes; the
+    others ask for letters, digits or dashes, which no affix character is). URLs keep their core whole; chunks with a dash run and the rest
+    take the per-chunk path (``_split_chunk``, once per distinct chunk), their cuts read off its pieces.
     """
     if text.isascii():
         raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
