@@ -11,8 +11,9 @@ datatrove 0.10.1's Gopher repetition filter spent 35 s on 200 KB of pure punctua
 - at the limit: code dense with PII (emails, IPs, phones, cards, IDs, keys on every line), and punctuation as one
   run and space-separated
 - at the limit: log-like dumps made only of PII-like tokens (IPv4, IPv6, e-mails, key assignments, colon runs),
-  one value repeated, and random IPv6 addresses and e-mails; and JSON lines of random values (ids, e-mails, IPs):
-  every chunk new, the case the per-chunk word split cache cannot help
+  one value repeated, and random IPv6 addresses and e-mails; JSON lines of random values (ids, e-mails, IPs);
+  random numbers, compressed IPv6 addresses, phone numbers and Cyrillic words with punctuation: every chunk new,
+  the case the per-chunk word split cache cannot help
 
 Usage: python benchmarks/curate_pathological.py [--steps gopher_repetition,c4] [--repeat 3]
 Times are CPU seconds of this process (time.process_time); with --repeat N each is the median of N runs on a fresh
@@ -134,6 +135,28 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
                 f'{{"id": "{r.getrandbits(64):016x}", "user": "{"".join(r.choices(string.ascii_lowercase, k=7))}'
                 f'@example.com", "ip": "{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.'
                 f'{r.randint(1, 254)}", "ms": {r.randint(0, 99999)}}}\n'
+            ),
+        ),
+        # more dumps of random values: numbers, compressed IPv6 addresses, North-American phone numbers, and
+        # random Cyrillic words with punctuation (non-ASCII chunks, every one new)
+        f"random_numbers_{mb}": _random_tokens(
+            five_mb, rng, lambda r: str(r.randint(0, 10 ** r.randint(1, 12))) + r.choice(" \n")
+        ),
+        f"random_ipv6_compressed_{mb}": _random_tokens(
+            five_mb, rng, lambda r: f"2001:db8::{r.getrandbits(16):x}:{r.getrandbits(16):x} "
+        ),
+        f"random_phones_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: f"+1 ({r.randint(200, 999)}) {r.randint(200, 999)}-{r.randint(1000, 9999)}\n",
+        ),
+        f"random_cyrillic_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                "".join(r.choices("абвгдеёжзийклмнопрстуфхцчшщ", k=r.randint(3, 9)))
+                + r.choice([",", ".", "", ""])
+                + " "
             ),
         ),
         **{
