@@ -828,6 +828,79 @@ def test_ipv6_shapes_match_token_ipv6(groups, private):
     assert randoms.sum() >= 20  # random full addresses are mostly settled as whole
 
 
+_V6_COMPRESSED_FIRST = [
+    "2001",
+    "2001:db8",
+    "2001:1",
+    "2001:2",
+    "2001:10",
+    "fe80",
+    "fd00",
+    "ff02",
+    "64",
+    "100",
+    "2002",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(_V6_GROUPS), max_size=8),
+            st.lists(st.sampled_from(_V6_GROUPS), max_size=8),
+        ),
+        max_size=20,
+    ),
+    st.booleans(),
+    st.integers(0, 2**32),
+)
+def test_compressed_ipv6_shapes_match_token_ipv6(halves, private, seed):
+    """Tokens with "::" (anywhere, once or more, special ranges included) are settled only as ``_token_ipv6``
+    (the regex, ``_ipv6_ok`` and ``ipaddress``) settles them."""
+    rng = random.Random(seed)
+    tokens = [":".join(left) + "::" + ":".join(right) for left, right in halves]
+    for _ in range(40):
+        left = [rng.choice(_V6_COMPRESSED_FIRST)] + [
+            f"{rng.getrandbits(16):x}" for _ in range(rng.randint(0, 3))
+        ]
+        right = [f"{rng.getrandbits(rng.choice((4, 16))):x}" for _ in range(rng.randint(0, 7 - len(left)))]
+        tokens.append(":".join(left) + "::" + ":".join(right))
+    tokens += [f"{rng.getrandbits(16):x}:{rng.getrandbits(16):x}::{rng.getrandbits(16):x}" for _ in range(20)]
+    tokens += [
+        "::1:2:3",
+        "1:2:3::",
+        ":::1:2",
+        "1::2::3",
+        "1:::2:3",
+        "::ffff:1:2",
+        "2001:db8::1:2",
+        "fe80::1:2",
+    ]
+    tokens += ["1:2:3:4::5:6:7", "1:2:3:4::5:6:7:8", "::", "1::", "::1", "a::b:c", "a:b::c:d"]
+    shapes = pii_module._ipv6_shapes_private if private else pii_module._ipv6_shapes
+    whole, none = _shapes_agree(
+        shapes, lambda t: pii_module._token_ipv6(t, private), pii_module._IPV6_TOKEN, tokens
+    )
+    assert (whole | none)[len(halves) : len(halves) + 60].sum() >= 50  # random compressed forms are settled
+
+
+@pytest.mark.parametrize(
+    "hi", [*sorted(pii_module._IPV6_EXACT_HI), 0x2001_0001_0000_0000, 0x2001_0DB8_0000_0000]
+)
+def test_ipv6_ranges_by_top_64_bits(hi):
+    """Outside ``_IPV6_EXACT_HI`` an address's range test depends on its top 64 bits alone."""
+    rng = random.Random(hi)
+    verdicts = set()
+    for lo in [0, 1, 2, 0xFFFF_0000_0001, 2**64 - 1, *(rng.getrandbits(64) for _ in range(50))]:
+        ip = ipaddress.IPv6Address(hi << 64 | lo)
+        verdicts.add(
+            not (ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_private or ip.is_multicast)
+        )
+    if hi not in pii_module._IPV6_EXACT_HI:
+        assert verdicts == {pii_module._ipv6_hi_personal(hi)}
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(

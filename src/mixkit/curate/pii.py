@@ -878,25 +878,50 @@ for _c in string.hexdigits:
 _IPV6_SPECIAL_BELOW_FC00 = np.array(sorted(h for h in _IPV6_SPECIAL_FIRST if h < 0xFC00), dtype=np.int64)
 
 
+def _ipv6_exact_his() -> frozenset[int]:
+    """The top 64 bits of every IPv6 network that ``ipaddress`` tests addresses against (its constants: private,
+    link-local, multicast ... networks) with a prefix longer than 64 bits: where an address's top 64 bits are
+    one of these (or 0: loopback, unspecified and IPv4-mapped addresses), its lower 64 bits may matter."""
+    his = {0}
+    for value in vars(getattr(ipaddress.IPv6Address, "_constants", object)).values():
+        for net in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(net, ipaddress.IPv6Network) and net.prefixlen > 64:
+                his.add(int(net.network_address) >> 64)
+    return frozenset(his)
+
+
+_IPV6_EXACT_HI = _ipv6_exact_his()
+
+
+def _ipv6_hi_personal(hi: int) -> bool:
+    """``_ipv6_ok``'s range test (not loopback, unspecified, link-local, private or multicast) of every address
+    whose top 64 bits are ``hi`` (not in ``_IPV6_EXACT_HI``): ``ipaddress`` decides it by networks of prefixes
+    up to 64 bits alone, so the address ``hi::`` stands for them all."""
+    ip = ipaddress.IPv6Address(hi << 64)
+    return not (ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_private or ip.is_multicast)
+
+
 def _ipv6_shapes(
     mb: np.ndarray, starts: np.ndarray, ends: np.ndarray, private: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """IPv6 tokens made only of hex digits and colons (``_Shapes``): settled unless they hold "::" or are a full
-    address in a special range.
+    """IPv6 tokens made only of hex digits and colons (``_Shapes``), full or compressed ("::").
 
     In such a token the IPv6 pattern can only start at the token's start (its look-behind refuses a hex digit,
     ":" or "." before) and end at its end (its look-ahead refuses a hex digit or ":" after), so it matches
     exactly the tokens with 2-7 colons and at most 4 hex digits between them. Of those, ``_ipv6_ok`` takes one
-    without "::" only as a full address (8 groups, no colon first or last) with a decimal digit, and a full
-    address is personal (or ``private``) by its first group outside ``_IPV6_SPECIAL_FIRST``, and never where
-    the first group puts it in fc00::/7, fe80::/10 or ff00::/8 (``ipaddress``: private, link-local, multicast);
-    with "::" or another special first group the token is left to ``_token_ipv6``."""
+    with a decimal digit and 3+ groups that ``ipaddress`` parses (RFC 4291 2.2): without "::" a full address (8
+    groups, no colon first or last); with it, one "::" (no ":::"), a colon first or last only as part of it,
+    and 3-7 groups. A parsed address is personal (or ``private``) by its first group outside
+    ``_IPV6_SPECIAL_FIRST``; otherwise by ``ipaddress``'s ranges, which depend on its top 64 bits alone unless
+    they are in ``_IPV6_EXACT_HI`` (those tokens are left to ``_token_ipv6``): the top 64 bits are expanded in
+    numpy ("::" stands for the missing zero groups) and each distinct value is tested once."""
     colon = mb == 58
     hexd = _lookup(_HEX, mb)
     feat = _lookup(_V6_FEAT, mb).copy()
     five = hexd[:-4] & hexd[1:-3] & hexd[2:-2] & hexd[3:-1] & hexd[4:]
     feat[:-4] |= five.view(np.uint8) * np.uint8(_V6_FIVE_HEX)
-    feat[:-1] |= (colon[:-1] & colon[1:]).view(np.uint8) * np.uint8(_V6_DOUBLE_COLON)
+    pair = colon[:-1] & colon[1:]
+    feat[:-1] |= pair.view(np.uint8) * np.uint8(_V6_DOUBLE_COLON)
     ors = _or_over(feat, np.stack((starts, ends), axis=1))[:, 0]
     colon_at = np.flatnonzero(colon)
     c0 = np.searchsorted(colon_at, starts)
@@ -904,26 +929,59 @@ def _ipv6_shapes(
     pure = ors & _V6_IMPURE == 0
     matched = (k >= 2) & (k <= 7) & (ors & _V6_FIVE_HEX == 0)
     no_double = ors & _V6_DOUBLE_COLON == 0
-    full = (k == 7) & no_double & ~colon[starts] & ~colon[ends - 1]
+    lead, trail = colon[starts], colon[ends - 1]
+    full = (k == 7) & no_double & ~lead & ~trail
+    # compressed: one pair of adjacent colons (its first colon at ``dd``), at the start where a colon is first and
+    # at the end where one is last; groups: k + 1 parts less the empty ones
+    pairs_at = np.flatnonzero(pair)
+    p0 = np.searchsorted(pairs_at, starts)
+    one_pair = np.searchsorted(pairs_at, ends - 1) - p0 == 1
+    dd = pairs_at[np.minimum(p0, max(len(pairs_at) - 1, 0))] if len(pairs_at) else np.zeros_like(starts)
+    groups = k - lead - trail
+    compressed = (
+        ~no_double
+        & one_pair
+        & (~lead | (dd == starts))
+        & (~trail | (dd == ends - 2))
+        & (groups >= 3)
+        & (groups <= 7)
+    )
     digit = ors & _V6_DIGIT != 0
-    none = pure & (~matched | ~digit | (no_double & ~full))
-    whole = pure & matched & digit & full
+    parsed = pure & matched & digit & (full | compressed)
+    none = pure & ~parsed
+    whole = parsed
     if not private:
-        # the first group: 1-4 hex digits before the token's first colon
-        cand = np.flatnonzero(whole)
-        s = starts[cand]
-        length = colon_at[np.minimum(c0[cand], len(colon_at) - 1)] - s
-        first = np.zeros(len(cand), dtype=np.int64)
-        for i in range(4):
-            more = i < length
-            first[more] = first[more] * 16 + _HEX_VALUE[mb[s[more] + i]]
+        cand = np.flatnonzero(parsed)
+        s, e, kc, cc = starts[cand], ends[cand], k[cand], c0[cand]
+        # the part that each of the top four groups comes from (-1: a zero group of the "::"): part j before the
+        # "::" (the empty part m + 1) is group j; part j after it is group 7 - (k - j)
+        comp = compressed[cand]
+        m = np.where(comp, np.searchsorted(colon_at, dd[cand]) - cc, 7)
+        ncol = len(colon_at)
+        hextets = []
+        for h in range(4):
+            j = np.where(h <= m, h, h - 7 + kc)
+            j = np.where((h <= m) | (j >= m + 2), j, -1)
+            ps = np.where(j <= 0, s, colon_at[np.minimum(cc + j - 1, ncol - 1)] + 1)
+            pe = np.where(j == kc, e, colon_at[np.minimum(cc + np.maximum(j, 0), ncol - 1)])
+            length = np.where(j < 0, 0, pe - ps)
+            value = np.zeros(len(cand), dtype=np.int64)
+            for i in range(4):
+                more = i < length
+                value[more] = value[more] * 16 + _HEX_VALUE[mb[ps[more] + i]]
+            hextets.append(value)
+        first = hextets[0]
         special = (first >= 0xFC00) | np.isin(first, _IPV6_SPECIAL_BELOW_FC00)
-        whole[cand[special]] = False
-        # unique local fc00::/7 (private), link-local fe80::/10 and multicast ff00::/8: never personal, no span
-        never = (first >= 0xFC00) & (
-            (first < 0xFE00) | ((first >= 0xFE80) & (first < 0xFEC0)) | (first >= 0xFF00)
-        )
-        none[cand[never]] = True
+        sp = np.flatnonzero(special)
+        hi = ((hextets[0][sp] * 65536 + hextets[1][sp]) * 65536 + hextets[2][sp]).astype(np.uint64)
+        hi = hi * np.uint64(65536) + hextets[3][sp].astype(np.uint64)
+        keys, inverse = np.unique(hi, return_inverse=True)
+        verdicts = [None if h in _IPV6_EXACT_HI else _ipv6_hi_personal(h) for h in keys.tolist()]
+        personal = np.array([v is True for v in verdicts], dtype=bool)[inverse.ravel()]
+        exact = np.array([v is None for v in verdicts], dtype=bool)[inverse.ravel()]
+        whole = whole.copy()
+        whole[cand[sp]] = personal
+        none[cand[sp]] = ~personal & ~exact
     return whole, none
 
 
