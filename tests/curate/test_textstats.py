@@ -430,6 +430,28 @@ _BULK_PIECES = [
     "1a2b:3c4d",
     "5e6f",
     "fe80::1",
+    "ж",
+    "жизнь",
+    "Ω",
+    "ǅ",
+    "ー",
+    "〇",
+    "Ⅻ",
+    "١",
+    "µ",
+    "ÿ",
+    "Ā",
+    "中文",
+    "x86.",
+    "ab1.",
+    "жизнь.",
+    "abcde.",
+    "abcd.",
+    "Ab.",
+    "ok.)",
+    "((ok.)",
+    "ok).",
+    "ÿ.",
 ]
 
 
@@ -439,7 +461,7 @@ def test_bulk_split_is_the_per_chunk_split(pieces):
     text = "".join(pieces)
     words = textstats._expand_chunks(text.split())
     assert textstats._bulk_split_words(text) == words
-    _, word, cut = textstats._bulk_cuts(text)
+    _, _, word, cut = textstats._bulk_cuts(text)
     starts, lengths = textstats._cut_word_bounds(word, cut)  # the words' places in the text itself
     assert [text[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)] == words
 
@@ -490,8 +512,11 @@ def test_split_words_takes_the_bulk_path_on_random_tokens_with_the_same_words(mo
     assert split_words(text) == textstats._expand_chunks(text.split())
 
 
-@pytest.mark.parametrize("extra", ["", " café ’"])  # ASCII (byte path, features from bytes) and UTF-32
-def test_text_stats_on_the_bulk_path_match_the_word_list(extra, monkeypatch):
+# ASCII and plain non-ASCII letters (stats from the arrays), and Latin-1 letters and ’ (stats from the word list)
+@pytest.mark.parametrize(
+    ("extra", "arrays"), [("", True), (" жизнь, слово. Ωmega x", True), (" café ’", False)]
+)
+def test_text_stats_on_the_bulk_path_match_the_word_list(extra, arrays, monkeypatch):
     monkeypatch.setattr(
         textstats, "_CHUNK_CACHE", {}
     )  # chunks cached by an earlier test would be no longer fresh
@@ -505,7 +530,9 @@ def test_text_stats_on_the_bulk_path_match_the_word_list(extra, monkeypatch):
     slow.__dict__["words"] = list(words)
     assert fast.word_features == slow.word_features
     assert fast._word_arrays[1].tolist() == slow._word_arrays[1].tolist()
-    assert (fast._byte_bounds is not None) == (extra == "")
+    assert (fast._byte_bounds is not None) == arrays
+    for cands in (["the", "of", "x", "zzz"], ["the", "жизнь", "слово", "Ωmega", "слова"]):
+        assert fast.words_present(cands) == set(cands) & set(words)
     for n in (5, 8):
         assert fast.duplicate_ngram_chars(n) == naive_dup(words, n)
 
@@ -537,7 +564,7 @@ def test_key_index_falls_back_to_a_binary_search_for_many_keys():
     assert (few[textstats._key_index(few, keys[np.isin(keys, few)])] == keys[np.isin(keys, few)]).all()
 
 
-def test_ascii_word_hashes_equal_for_equal_words_and_distinct_otherwise():
+def test_word_hashes_equal_for_equal_words_and_distinct_otherwise():
     rng = random.Random(3)
     alphabet = "ab\x00:.-"  # NUL inside words: lengths must still tell "a" from "a\0"
     vocab = sorted(
@@ -549,7 +576,7 @@ def test_ascii_word_hashes_equal_for_equal_words_and_distinct_otherwise():
         ~textstats._B_SPACE[spaced], np.zeros(len(spaced), dtype=bool)
     )
     assert lengths.tolist() == [len(w) for w in words]
-    h = textstats._ascii_word_hashes(spaced, starts, lengths).tolist()
+    h = textstats._word_hashes(spaced, starts, lengths).tolist()
     by_word: dict[str, int] = {}
     for w, x in zip(words, h, strict=True):
         assert by_word.setdefault(w, x) == x  # equal words, equal hashes (long ones by Python's hash too)

@@ -358,7 +358,9 @@ def _expand_chunks(chunks: list[str]) -> list[str]:
 # Python for every chunk (~5 µs each: 10 MB of random e-mail addresses took several seconds).
 _BULK_MIN = 1 << 16  # characters; shorter texts take the per-chunk path, whose cache makes it as fast
 _BULK_HEAD = 1 << 17  # characters of a text's start whose chunks decide between the two paths (``_use_bulk``)
-_NON_ASCII, _NON_ASCII_SPACE = 128, 129  # class codes of non-ASCII characters in ``_bulk_split_words``
+# class codes of non-ASCII characters in ``_bulk_cuts``: whitespace, a plain letter (``_letter_classes``) and any
+# other (its chunk takes the per-chunk path)
+_NON_ASCII, _NON_ASCII_SPACE, _NON_ASCII_LOWER, _NON_ASCII_LETTER = 128, 129, 130, 131
 # ``str.isspace`` outside ASCII (the whitespace ``str.split`` cuts on); a test checks it against every code point
 _NON_ASCII_SPACES = (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
 
@@ -372,7 +374,7 @@ def _class_table(chars: str, *codes: int) -> np.ndarray:
 
 _B_SPACE = _class_table(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f", _NON_ASCII_SPACE)
 _B_DIGIT = _class_table(string.digits)
-_B_ALPHA = _class_table(string.ascii_letters)
+_B_ALPHA = _class_table(string.ascii_letters, _NON_ASCII_LOWER, _NON_ASCII_LETTER)
 _B_ALNUM = _B_DIGIT | _B_ALPHA
 # A chunk is *plain* when ``_split_chunk`` strips nothing from it and it is no special word, so that its words are
 # its infix split: it is ASCII without an apostrophe (contractions, 's), starts with no character that can be a
@@ -395,8 +397,45 @@ _B_NOT_LAST = _class_table(
 _B_NOT_INSIDE = _class_table("'", _NON_ASCII)
 # ``_INFIX_RE`` on ASCII: every match is one of these characters (or a run of them: "..", "--")
 _B_INFIX = _class_table(".+-*^~,:<>=/")
+_B_DOT_AFTER = _class_table(
+    string.ascii_lowercase + string.digits, _NON_ASCII_LOWER
+)  # "end." / "x86.": "." a suffix
+_B_ABBREV = _class_table(string.ascii_letters + ".")  # the characters of every abbreviation
+_ABBREV_MAX = max(map(len, _ABBREVIATIONS))
 _B_LOWER_Q = _class_table(string.ascii_lowercase + "'\"`")  # ASCII of the lookbehind before an infix "."
 _B_UPPER_Q = _class_table(string.ascii_uppercase + "'\"`")  # ASCII of the lookahead after it
+
+
+_LETTER_CLASSES: np.ndarray | None = None
+
+
+def _letter_classes() -> np.ndarray:
+    """Class code of every BMP code point from U+0100 up for ``_bulk_cuts``, built once: whitespace, a *plain*
+    letter (lower-case or not: "." after a lower-case letter is a suffix), or other. A plain letter plays in every word-splitting rule the part of an ASCII letter outside the
+    lower/upper classes of the "end.Start" infix: ``str.isalpha``, a letter of ``_INFIX_RE``'s ``_ALPHA`` class, not
+    ``str.isdigit``, in no affix, quote, currency or unit set, and above U+00FF (the Latin-1 letters are in
+    those infix classes, and "µ" starts units). Classified with the very regex the rules use."""
+    global _LETTER_CLASSES
+    if _LETTER_CLASSES is None:
+        table = np.full(0x10000, _NON_ASCII, dtype=np.uint8)
+        bmp = "".join(map(chr, range(0x100, 0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
+        codes = np.frombuffer(bmp.encode("utf-32-le"), dtype=np.uint32)
+        letter = np.zeros(len(bmp), dtype=bool)
+        letter[[m.start() for m in re.finditer(_ALPHA, bmp)]] = True
+        special = set(_PREFIX_CHARS) | set(_SUFFIX_CHARS) | set(_PERIOD_AFTER) | set("".join(_UNITS))
+        lower = np.zeros(len(bmp), dtype=bool)
+        for i in np.flatnonzero(letter).tolist():
+            ch = bmp[i]
+            letter[i] = ch.isalpha() and not ch.isdigit() and ch not in special
+            lower[i] = letter[i] and ch.islower()
+        table[codes[letter]] = _NON_ASCII_LETTER
+        table[codes[lower]] = _NON_ASCII_LOWER
+        table[[c for c in _NON_ASCII_SPACES if c < 0x10000]] = _NON_ASCII_SPACE
+        table[:0x80] = np.arange(0x80, dtype=np.uint8)
+        table[0x80:0x100] = _NON_ASCII
+        table[[c for c in _NON_ASCII_SPACES if c < 0x100]] = _NON_ASCII_SPACE
+        _LETTER_CLASSES = table
+    return _LETTER_CLASSES
 
 
 def _unit_codes() -> dict[int, np.ndarray]:
@@ -413,10 +452,11 @@ _UNIT_CODES = _unit_codes()
 
 def _use_bulk(head: list[str]) -> bool:
     """Whether ``_bulk_split_words`` pays for a text whose first chunks are ``head``: when more than one chunk in
-    four is a distinct chunk that ``_split_chunk`` would have to split (not letters only or digits only, not in
-    the cache). Prose, code and repeated tokens stay on the per-chunk path, which is about twice as fast on them
+    four is a distinct chunk that is not letters only and not in the split cache (one that ``_split_chunk``
+    would have to split, or a number: per distinct word, the word features of the word-list path cost Python
+    work too). Prose, code and repeated tokens stay on the per-chunk path, which is about twice as fast on them
     (its cache makes a repeated chunk one dict lookup)."""
-    fresh = {c for c in head if not (c.isalpha() or c.isdigit())}.difference(_CHUNK_CACHE)
+    fresh = {c for c in head if not c.isalpha()}.difference(_CHUNK_CACHE)
     return 4 * len(fresh) > len(head)
 
 
@@ -441,7 +481,7 @@ def _decode(spaced: np.ndarray) -> str:
 def _bulk_spaced(text: str) -> np.ndarray:
     """The characters of ``text`` (ASCII bytes, or UTF-32 code units) with a space put at every cut between two
     words of ``split_words`` (``_bulk_cuts``): split on whitespace, it gives ``_expand_chunks(text.split())``."""
-    raw, _, cut = _bulk_cuts(text)
+    raw, _, _, cut = _bulk_cuts(text)
     at = np.flatnonzero(cut)
     return np.insert(raw, at, 32) if len(at) else raw
 
@@ -460,9 +500,10 @@ def _cut_word_bounds(word: np.ndarray, cut: np.ndarray) -> tuple[np.ndarray, np.
     return starts, (ends - starts).astype(np.int32)
 
 
-def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(characters, non-whitespace mask, cut mask)`` of ``text``: its ASCII bytes (or UTF-32 code units), and
-    True before every character where ``split_words`` cuts a chunk into two words.
+def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(characters, classes, non-whitespace mask, cut mask)`` of ``text``: its ASCII bytes (or UTF-32 code
+    units), their class codes (ASCII as itself, others by ``_letter_classes``), and True before every character
+    where ``split_words`` cuts a chunk into two words.
 
     Why it is exact: every word list of ``_split_chunk`` cuts its chunk into consecutive pieces, so the words of
     the text are the text with a space put at every cut, split on whitespace. The cuts of a *plain* chunk (see
@@ -479,16 +520,15 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = raw
     else:
         raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        c = np.minimum(raw, _NON_ASCII).astype(np.uint8)
-        high = np.flatnonzero(c == _NON_ASCII)
-        c[high[np.isin(raw[high], _NON_ASCII_SPACES)]] = _NON_ASCII_SPACE
+        c = _letter_classes()[np.minimum(raw, 0xFFFF)]
+        c[raw > 0xFFFF] = _NON_ASCII
     n = len(c)
     word = ~_B_SPACE[c]
     edge = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edge == 1)
     ends = np.flatnonzero(edge == -1)
     if not len(starts):
-        return raw, word, np.zeros(n, dtype=bool)
+        return raw, c, word, np.zeros(n, dtype=bool)
     # The core of each chunk: without its leading characters of the prefix set and trailing ones of the suffix
     # set (``_split_chunk`` strips them one by one, each a word of its own, when the core is plain: see
     # ``_B_AFFIX_PRE``). Affix runs longer than ``_AFFIX_MAX`` take the per-chunk path.
@@ -513,6 +553,20 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     slow |= core_e <= core_s  # only affixes
     core_s = np.minimum(core_s, ends - 1)
     core_e = np.maximum(core_e, core_s + 1)
+    # A single final "." after a lower-case letter or a digit is a suffix too ("end.", "x86."), unless the core
+    # and its dot could be an abbreviation (ASCII letters and dots, at most ``_ABBREV_MAX`` characters: kept whole)
+    dot = np.flatnonzero((c[core_e - 1] == 46) & (core_e - core_s >= 2) & ~slow)
+    dot = dot[_B_DOT_AFTER[c[core_e[dot] - 2]]]
+    short = core_e[dot] - core_s[dot] <= _ABBREV_MAX
+    if short.any():
+        at_short = dot[short]
+        like = np.ones(len(at_short), dtype=bool)  # every character of the core is a letter or a dot
+        for t in range(2, _ABBREV_MAX + 1):
+            at = core_e[at_short] - t
+            like &= (at < core_s[at_short]) | _B_ABBREV[c[np.maximum(at, 0)]]
+        short[np.flatnonzero(short)[~like]] = False
+        dot = dot[~short]
+    core_e[dot] -= 1
     slow |= _B_NOT_FIRST[c[core_s]] | _B_NOT_LAST[c[core_e - 1]]
     length = core_e - core_s
     if raw is not c or "'" in text:  # ASCII without an apostrophe has no such character: skip the pass
@@ -606,7 +660,7 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             cut[np.repeat(s_at, k) + np.array(offsets, dtype=np.int64)[idx]] = True
     cut = cut[:n]  # a cut at the very end, or before whitespace, separates nothing
     cut &= word
-    return raw, word, cut
+    return raw, c, word, cut
 
 
 _B_PUNCT = _class_table("".join(c for c in PUNCTUATION if c.isascii()))
@@ -628,7 +682,7 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _ascii_word_hashes(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def _word_hashes(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """A 64-bit hash per word of an ASCII text's bytes (words at ``starts``, ``lengths``: ``_cut_word_bounds``),
     for the n-gram counting.
 
@@ -638,9 +692,11 @@ def _ascii_word_hashes(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray)
     bijection and the length is folded in), longer ones collide with probability ~2⁻⁶⁴ per pair, as with
     Python's hash. Words longer than ``_WORD_BLOCKS`` blocks take Python's hash of their bytes.
     """
+    size = raw.itemsize  # UTF-32 text: a character is 4 bytes, a block 2 characters
     padded = np.frombuffer(raw.tobytes() + bytes(8), dtype=np.uint8)
-    view = np.ndarray(shape=(len(raw),), dtype="<u8", buffer=padded, offset=0, strides=(1,))
-    lens = lengths.astype(np.int64)
+    view = np.ndarray(shape=(len(padded) - 8,), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+    starts = starts * size
+    lens = lengths.astype(np.int64) * size
     h = lens.astype(np.uint64) * _HASH_MULT
     h ^= view[starts] & _KEY_MASKS[np.minimum(lens, 8)]
     _mix64(h)
@@ -665,14 +721,14 @@ def _ascii_word_hashes(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray)
     return h
 
 
-def _ascii_word_features(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> dict[str, int]:
+def _class_word_features(c: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> dict[str, int]:
     """``TextStats.word_features`` of the words of an ASCII text's bytes (``_cut_word_bounds``): per word, whether
     it holds a character outside PUNCTUATION and whether it holds a letter (``logical_or.reduceat`` from each
     word's start to the next one's: the word and any whitespace after it, which is in neither class)."""
     if not len(starts):
         return {"n_words": 0, "n_non_symbol": 0, "non_symbol_chars": 0, "n_alpha": 0}
-    non_symbol = np.logical_or.reduceat(~_B_PUNCT[raw] & ~_B_SPACE[raw], starts)
-    alpha = np.logical_or.reduceat(_B_ALPHA[raw], starts)
+    non_symbol = np.logical_or.reduceat(~_B_PUNCT[c] & ~_B_SPACE[c], starts)
+    alpha = np.logical_or.reduceat(_B_ALPHA[c], starts)
     return {
         "n_words": len(starts),
         "n_non_symbol": int(np.count_nonzero(non_symbol)),
@@ -1048,26 +1104,27 @@ class TextStats:
             return _expand_chunks(chunks)
         bulk = self._bulk
         if bulk is not None:
-            raw, _, cut = bulk
+            raw, _, _, cut = bulk
             at = np.flatnonzero(cut)
             return _decode(np.insert(raw, at, 32) if len(at) else raw).split()
         return split_words(self.text, cjk_chars=self.lang == "zh")
 
     @cached_property
-    def _bulk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    def _bulk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """``_bulk_cuts`` of the text when its words come from the whole-text split (``_word_ids``), else None."""
         _ = self._word_ids
         return _bulk_cuts(self.text) if self.__dict__.get("_bulk_split") else None
 
     @cached_property
-    def _byte_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """(bytes, word starts, word lengths) of an ASCII text whose words come from ``_bulk_cuts``, else None:
-        the word count, lengths, hashes and features then come from the bytes, and the million Python strings of
-        the word list are never built unless asked for."""
+    def _byte_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(characters, classes, word starts, word lengths) of a text whose words come from ``_bulk_cuts`` and
+        whose characters are all ASCII, whitespace or plain letters, else None: the word count, lengths, hashes
+        and features then come from the arrays, and the million Python strings of the word list are never built
+        unless asked for."""
         bulk = self._bulk
-        if bulk is None or bulk[0].dtype != np.uint8:
+        if bulk is None or (bulk[0].dtype != np.uint8 and bool((bulk[1] == _NON_ASCII).any())):
             return None
-        return (bulk[0], *_cut_word_bounds(bulk[1], bulk[2]))
+        return (bulk[0], bulk[1], *_cut_word_bounds(bulk[2], bulk[3]))
 
     @property
     def n_words(self) -> int:
@@ -1076,7 +1133,7 @@ class TextStats:
         if ids is not None:
             return len(ids[0])
         bounds = self._byte_bounds
-        return len(bounds[1]) if bounds is not None else len(self.words)
+        return len(bounds[2]) if bounds is not None else len(self.words)
 
     @cached_property
     def word_counts(self) -> Counter:
@@ -1112,22 +1169,25 @@ class TextStats:
         bounds = self._byte_bounds if self._word_ids is None else None
         if bounds is None or not cands or not all(c.isascii() and c and not c.isspace() for c in cands):
             return cands & self.word_set
-        raw, starts, lengths = bounds
+        raw, _, starts, lengths = bounds
         order = sorted(cands)
         joined = np.frombuffer(" ".join(order).encode("ascii"), dtype=np.uint8)
         c_starts, c_lengths = _cut_word_bounds(~_B_SPACE[joined], np.zeros(len(joined), dtype=bool))
         if len(c_starts) != len(order):  # a candidate with whitespace inside: not a word of any text
             return cands & self.word_set
-        wanted = _ascii_word_hashes(joined, c_starts, c_lengths)
+        joined = joined.astype(
+            raw.dtype
+        )  # the text's code units: the same bytes per character, the same hashes
+        wanted = _word_hashes(joined, c_starts, c_lengths)
         h = self._word_arrays[0]
         pos = np.flatnonzero(np.isin(h, wanted))
         _, first = np.unique(h[pos], return_index=True)
         at = pos[first]  # one word per candidate hash found
-        data = raw.data
         seen = {
-            bytes(data[s : s + n]) for s, n in zip(starts[at].tolist(), lengths[at].tolist(), strict=True)
+            raw[s : s + n].tobytes() for s, n in zip(starts[at].tolist(), lengths[at].tolist(), strict=True)
         }
-        return {c for c in order if c.encode("ascii") in seen}
+        unit = "ascii" if raw.dtype == np.uint8 else "utf-32-le"
+        return {c for c in order if c.encode(unit) in seen}
 
     @cached_property
     def word_features(self) -> dict[str, int]:
@@ -1155,7 +1215,7 @@ class TextStats:
             }
         bounds = self._byte_bounds
         if bounds is not None:  # an ASCII text of many distinct chunks: from its bytes, not per distinct word
-            return _ascii_word_features(*bounds)
+            return _class_word_features(*bounds[1:])
         words = self.words
         # letters-only words (the vast majority) are non-symbol and alphabetic: count them with C-level map/filter
         n_letters_only = sum(map(str.isalpha, words))
@@ -1249,7 +1309,7 @@ class TextStats:
             return hashes[ids[0]].view(np.uint64), lengths[ids[0]]
         bounds = self._byte_bounds
         if bounds is not None:
-            return _ascii_word_hashes(*bounds), bounds[2]
+            return _word_hashes(bounds[0], *bounds[2:]), bounds[3]
         words = self.words
         h = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
         lens = np.fromiter(map(len, words), dtype=np.int32, count=len(words))  # a word is < 2^31 characters
