@@ -477,6 +477,7 @@ def _digit_starts(
     out["INTL"] = plus
     plus86 = plus[(b[plus + 1] == 56) & (b[plus + 2] == 54)]
     out["MOBILE"] = np.sort(np.concatenate((mobile, plus86)))
+    out["RUN_ENDS"] = ends  # for the phone matchers (_phone_spans)
     return out, ipv4
 
 
@@ -553,6 +554,117 @@ def _matches_at(
             return c_arr + r[:, 0], c_arr + r[:, 1], r[:, 2].astype(bool)
     starts, ends = _spans(filter(None, map(pattern.match, repeat(text), cands.tolist())))
     return starts, ends, None
+
+
+_SEP = _byte_table(" .-")
+# ASCII whitespace (``\s``): a non-ASCII byte may stand for another character ("?" for any beyond Latin-1), so
+# candidates with one (or a "?") where ``\s`` may stand are matched by the regex
+_ASCII_SPACE = np.array([i < 128 and chr(i).isspace() for i in range(256)])
+
+
+def _run_end(run_ends: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """End of the run of digits 0-9 that holds each position in ``pos`` (``run_ends``: ends of all runs)."""
+    return run_ends[np.searchsorted(run_ends, pos, side="right")]
+
+
+def _intl_greedy(b: np.ndarray, run_ends: np.ndarray, plus: np.ndarray) -> tuple[np.ndarray, ...]:
+    r"""The greedy path of ``_F_PHONE_INTL`` (``\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){1,5}(?![A-Za-z0-9_])``) at each
+    candidate "+" (its look-behind passed), in numpy: ends, digit counts, and whether the path is the match.
+
+    Each quantifier takes as much as it can: 1-3 digits, then up to five repetitions, each an optional separator,
+    an optional "(", 1-5 digits and an optional ")"; a repetition without a digit after its separator and "("
+    fails as a whole (without them the digit test fails on the same character), which ends the repetitions.
+    Where at least one repetition was taken and the look-ahead passes after the last, no backtracking happens
+    and the path is the regex's match; elsewhere (decided False) the regex is asked."""
+    p = plus + 1
+    d = np.minimum(_run_end(run_ends, p) - p, 3)
+    p = p + d
+    digits = d
+    alive = np.ones(len(plus), dtype=bool)
+    first = alive
+    for r in range(5):
+        q = p + _SEP[b[p]]
+        q += b[q] == 40
+        alive = alive & ((b[q] - 48) < 10)
+        if r == 0:
+            first = alive
+        if not alive.any():
+            break
+        q = q[alive]
+        d = np.minimum(_run_end(run_ends, q) - q, 5)
+        q += d
+        q += b[q] == 41
+        p[alive] = q
+        digits[alive] += d
+    decided = first & ~_LB_ID[b[p]]
+    return p, digits, decided
+
+
+def _na_at(b: np.ndarray, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""``_F_PHONE_NA`` at its candidates (each a "(ddd)" or the start of "ddd[-.]ddd[-.]dddd" whose look-behind
+    passed, see ``_digit_starts``), in numpy: ends (-1: no match) and whether that is decided. The pattern has
+    no choice but the optional ``\s`` after ")", taken where it is there (without it, the digit after ")"
+    would be missing); decided unless that character is not ASCII or a "?" (the regex is asked)."""
+    par = b[cands] == 40
+    q = cands + 5  # after "(ddd)"
+    decided = ~par | ((b[q] < 128) & (b[q] != 63))  # (a "?" may stand for a character beyond Latin-1)
+    q += par & _ASCII_SPACE[b[q]]
+    q = np.where(par, q, cands + 4)  # the rest after "ddd-" (digits and separator checked by the candidates)
+    ok = (
+        ((b[q] - 48) < 10)
+        & ((b[1:][q] - 48) < 10)
+        & ((b[2:][q] - 48) < 10)
+        & _byte_table(".-")[b[3:][q]]
+        & ((b[4:][q] - 48) < 10)
+        & ((b[5:][q] - 48) < 10)
+        & ((b[6:][q] - 48) < 10)
+        & ((b[7:][q] - 48) < 10)
+        & ~_LB_DASH[b[8:][q]]
+    )
+    return np.where(ok, q + 8, -1), decided, ok
+
+
+def _phone_spans(
+    text: str,
+    b: np.ndarray,
+    key: str,
+    cands: dict[str, np.ndarray],
+    pattern: re.Pattern,
+    ok: Callable[[str, bool], bool] | None,
+    private: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Matches of the international or North-American phone pattern at its candidates (``_matches_at``'s
+    result, with verdicts), found in numpy (``_intl_greedy``, ``_na_at``) where that is decided and by the
+    regex elsewhere. A match starts at its candidate."""
+    c = cands[key]
+    if key == "INTL":
+        ends, digits, decided = _intl_greedy(b, cands["RUN_ENDS"], c)
+        has = decided
+        valid = (digits >= 8) & (digits <= 15)
+    else:
+        ends, decided, has = _na_at(b, c)
+        valid = np.ones(len(c), dtype=bool)
+    keep = decided & has
+    starts, ends, valid = c[keep], ends[keep], valid[keep]
+    rest = c[~decided]
+    if len(rest):
+        r_starts, r_ends, r_valid = _matches_at(text, pattern, rest, ok, private)
+        if r_valid is None:
+            values = map(text.__getitem__, map(slice, r_starts.tolist(), r_ends.tolist()))
+            r_valid = np.fromiter(
+                (ok is None or ok(v, private) for v in values), dtype=bool, count=len(r_starts)
+            )
+        starts = np.concatenate((starts, r_starts))
+        order = np.argsort(starts, kind="stable")
+        starts = starts[order]
+        ends = np.concatenate((ends, r_ends))[order]
+        valid = np.concatenate((valid, r_valid))[order]
+    return starts, ends, valid
+
+
+# the phone detectors matched in numpy (``_phone_spans``), from this many candidates on
+_PHONE_MATCHERS = ("INTL", "NA")
+_PHONE_VECTOR_MIN = 64
 
 
 _NO_SPANS = np.zeros(0, dtype=np.int64)
@@ -1146,7 +1258,10 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[_Ints, _Ints, _In
         if cands is None:
             starts, ends = _spans(pattern.finditer(text))
         else:
-            starts, ends, valid = _matches_at(text, pattern, cands[key], ok, private)
+            if key in _PHONE_MATCHERS and len(cands[key]) >= _PHONE_VECTOR_MIN:
+                starts, ends, valid = _phone_spans(text, b, key, cands, pattern, ok, private)
+            else:
+                starts, ends, valid = _matches_at(text, pattern, cands[key], ok, private)
         if not len(starts):
             continue
         keep = _first_of_chains(starts, ends)
