@@ -500,6 +500,56 @@ def _cut_word_bounds(word: np.ndarray, cut: np.ndarray) -> tuple[np.ndarray, np.
     return starts, (ends - starts).astype(np.int32)
 
 
+def _translate_table(table: np.ndarray) -> bytes:
+    """A ``bytes.translate`` table giving 1 for the class codes where ``table`` is True, else 0."""
+    return table.astype(np.uint8).tobytes()
+
+
+_T_WORD = _translate_table(~_B_SPACE)
+_T_NOT_INSIDE = _translate_table(_B_NOT_INSIDE)
+_T_INFIX = _translate_table(_B_INFIX)
+
+
+def _in_class(codes: bytes, table: bytes) -> np.ndarray:
+    """The boolean mask of a class over class codes: ``bytes.translate``, ~4x faster than a numpy table lookup
+    on 10 MB (one byte in, one byte out, no index conversion)."""
+    return np.frombuffer(codes.translate(table), dtype=bool)
+
+
+def _number_chunks(
+    text: str, raw: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """``(ids, chunks)`` with ``chunks[ids[i]] == text[starts[i]:ends[i]]``, each distinct chunk once. Chunks of
+    at most ``_KEY_BYTES`` bytes of an ASCII text without NUL are numbered by their bytes (one uint64 each, one
+    sort), not by slicing a Python string per occurrence (~0.5 µs each: 0.2 s for the 370k "+1" of 10 MB of
+    phone numbers); the others by their strings."""
+    n = len(starts)
+    short = np.zeros(n, dtype=bool)
+    if raw.dtype == np.uint8 and "\0" not in text:
+        short = ends - starts <= _KEY_BYTES
+    ids = np.empty(n, dtype=np.int64)
+    chunks: list[str] = []
+    at = np.flatnonzero(short)
+    if len(at):
+        padded = np.frombuffer(raw.tobytes() + bytes(_KEY_BYTES), dtype=np.uint8)
+        view = np.ndarray(shape=(len(raw),), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+        keys = view[starts[at]] & _KEY_MASKS[ends[at] - starts[at]]
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        ids[at] = inverse.reshape(-1)
+        chunks = [
+            int(k).to_bytes(_KEY_BYTES, "little").rstrip(b"\0").decode("ascii") for k in distinct.tolist()
+        ]
+    at = np.flatnonzero(~short)
+    if len(at):
+        numbering = _Numbering()
+        long_chunks = map(text.__getitem__, map(slice, starts[at].tolist(), ends[at].tolist()))
+        ids[at] = np.fromiter(map(numbering.__getitem__, long_chunks), dtype=np.int64, count=len(at)) + len(
+            chunks
+        )
+        chunks.extend(numbering)
+    return ids, chunks
+
+
 def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(characters, classes, non-whitespace mask, cut mask)`` of ``text``: its ASCII bytes (or UTF-32 code
     units), their class codes (ASCII as itself, others by ``_letter_classes``), and True before every character
@@ -523,7 +573,8 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
         c = _letter_classes()[np.minimum(raw, 0xFFFF)]
         c[raw > 0xFFFF] = _NON_ASCII
     n = len(c)
-    word = ~_B_SPACE[c]
+    cb = c.tobytes() if c is not raw else text.encode("ascii")  # for ``_in_class``
+    word = _in_class(cb, _T_WORD)
     edge = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edge == 1)
     ends = np.flatnonzero(edge == -1)
@@ -570,7 +621,7 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     slow |= _B_NOT_FIRST[c[core_s]] | _B_NOT_LAST[c[core_e - 1]]
     length = core_e - core_s
     if raw is not c or "'" in text:  # ASCII without an apostrophe has no such character: skip the pass
-        slow[_chunk_of(starts, np.flatnonzero(_B_NOT_INSIDE[c]))] = True
+        slow[_chunk_of(starts, np.flatnonzero(_in_class(cb, _T_NOT_INSIDE)))] = True
     for k, units in _UNIT_CODES.items():  # a unit after a digit at the end is a suffix ("10km")
         at = np.flatnonzero((length > k) & ~slow)
         e = core_e[at]
@@ -579,7 +630,7 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
             code = (code << 8) | c[e - t]
         slow[at[_B_DIGIT[c[e - k - 1]] & np.isin(code, units)]] = True
     # candidate infix characters, with their neighbours (a space beyond either end of the text)
-    pos = np.flatnonzero(_B_INFIX[c])
+    pos = np.flatnonzero(_in_class(cb, _T_INFIX))
     ch = c[pos]
     prev = c[np.maximum(pos - 1, 0)]
     prev[pos == 0] = 32
@@ -627,10 +678,7 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     other = np.flatnonzero(slow)
     if len(other):
         s_at, e_at = starts[other], ends[other]
-        chunks = list(map(text.__getitem__, map(slice, s_at.tolist(), e_at.tolist())))
-        numbering = _Numbering()
-        ids = np.fromiter(map(numbering.__getitem__, chunks), dtype=np.int64, count=len(chunks))
-        del chunks
+        ids, numbering = _number_chunks(text, raw, s_at, e_at)
         cache = _CHUNK_CACHE
         n_cuts: list[int] = []
         offsets: list[int] = []
