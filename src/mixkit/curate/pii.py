@@ -1065,28 +1065,30 @@ def _ipv6_shapes(
     if not private:
         cand = np.flatnonzero(parsed)
         s, e, kc, cc = starts[cand], ends[cand], k[cand], c0[cand]
-        # the part that each of the top four groups comes from (-1: a zero group of the "::"): part j before the
-        # "::" (the empty part m + 1) is group j; part j after it is group 7 - (k - j)
-        comp = compressed[cand]
-        m = np.where(comp, np.searchsorted(colon_at, dd[cand]) - cc, 7)
         ncol = len(colon_at)
-        hextets = []
-        for h in range(4):
+
+        def hex_value(ps: np.ndarray, length: np.ndarray) -> np.ndarray:
+            value = np.zeros(len(ps), dtype=np.int64)
+            for i in range(4):
+                more = i < length
+                value[more] = value[more] * 16 + _HEX_VALUE[mb[ps[more] + i]]
+            return value
+
+        # the first group: the first part, before the token's first colon (empty where it is one)
+        first = hex_value(s, colon_at[np.minimum(cc, ncol - 1)] - s)
+        special = (first >= 0xFC00) | np.isin(first, _IPV6_SPECIAL_BELOW_FC00)
+        sp = np.flatnonzero(special)
+        s, e, kc, cc = s[sp], e[sp], kc[sp], cc[sp]
+        # the part that each of the next three groups comes from (-1: a zero group of the "::"): part j before the
+        # "::" (the empty part m + 1) is group j; part j after it is group 7 - (k - j)
+        m = np.where(compressed[cand[sp]], np.searchsorted(colon_at, dd[cand[sp]]) - cc, 7)
+        hi = first[sp].astype(np.uint64)
+        for h in range(1, 4):
             j = np.where(h <= m, h, h - 7 + kc)
             j = np.where((h <= m) | (j >= m + 2), j, -1)
             ps = np.where(j <= 0, s, colon_at[np.minimum(cc + j - 1, ncol - 1)] + 1)
             pe = np.where(j == kc, e, colon_at[np.minimum(cc + np.maximum(j, 0), ncol - 1)])
-            length = np.where(j < 0, 0, pe - ps)
-            value = np.zeros(len(cand), dtype=np.int64)
-            for i in range(4):
-                more = i < length
-                value[more] = value[more] * 16 + _HEX_VALUE[mb[ps[more] + i]]
-            hextets.append(value)
-        first = hextets[0]
-        special = (first >= 0xFC00) | np.isin(first, _IPV6_SPECIAL_BELOW_FC00)
-        sp = np.flatnonzero(special)
-        hi = ((hextets[0][sp] * 65536 + hextets[1][sp]) * 65536 + hextets[2][sp]).astype(np.uint64)
-        hi = hi * np.uint64(65536) + hextets[3][sp].astype(np.uint64)
+            hi = hi * np.uint64(65536) + hex_value(ps, np.where(j < 0, 0, pe - ps)).astype(np.uint64)
         keys, inverse = np.unique(hi, return_inverse=True)
         verdicts = [None if h in _IPV6_EXACT_HI else _ipv6_hi_personal(h) for h in keys.tolist()]
         personal = np.array([v is True for v in verdicts], dtype=bool)[inverse.ravel()]
