@@ -516,6 +516,13 @@ def _in_class(codes: bytes, table: bytes) -> np.ndarray:
     return np.frombuffer(codes.translate(table), dtype=bool)
 
 
+def _u64_windows(data: bytes) -> np.ndarray:
+    """Element i: the 8 bytes of ``data`` from position i as one little-endian uint64 (overlapping, unaligned
+    reads of a copy padded with 8 zero bytes), so that one gather reads a word's first 8 bytes."""
+    padded = np.frombuffer(data + bytes(8), dtype=np.uint8)
+    return np.ndarray(shape=(len(data),), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+
+
 def _number_chunks(
     text: str, raw: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, list[str]]:
@@ -531,8 +538,7 @@ def _number_chunks(
     chunks: list[str] = []
     at = np.flatnonzero(short)
     if len(at):
-        padded = np.frombuffer(raw.tobytes() + bytes(_KEY_BYTES), dtype=np.uint8)
-        view = np.ndarray(shape=(len(raw),), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+        view = _u64_windows(raw.tobytes())
         keys = view[starts[at]] & _KEY_MASKS[ends[at] - starts[at]]
         distinct, inverse = np.unique(keys, return_inverse=True)
         ids[at] = inverse.reshape(-1)
@@ -741,8 +747,8 @@ def _word_hashes(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
     Python's hash. Words longer than ``_WORD_BLOCKS`` blocks take Python's hash of their bytes.
     """
     size = raw.itemsize  # UTF-32 text: a character is 4 bytes, a block 2 characters
-    padded = np.frombuffer(raw.tobytes() + bytes(8), dtype=np.uint8)
-    view = np.ndarray(shape=(len(padded) - 8,), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+    data = raw.tobytes()
+    view = _u64_windows(data)
     starts = starts * size
     lens = lengths.astype(np.int64) * size
     h = lens.astype(np.uint64) * _HASH_MULT
@@ -757,7 +763,7 @@ def _word_hashes(raw: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
         h[at] = _mix64(x)
         at = at[rem > 8]
     if len(at):
-        raw = padded.data
+        raw = memoryview(data)
         h[at] = np.fromiter(
             (
                 hash(raw[s : s + m].tobytes())
@@ -1009,10 +1015,7 @@ def _short_chunk_ids(text: str) -> tuple[np.ndarray, list[str]] | None:
     lengths = np.flatnonzero(edge == -1) - starts
     if int(lengths.max()) > _KEY_BYTES:
         return None
-    padded = np.frombuffer(raw + bytes(_KEY_BYTES), dtype=np.uint8)
-    # element i: the 8 bytes from position i, little-endian (overlapping, unaligned reads of the padded bytes)
-    view = np.ndarray(shape=(len(b),), dtype="<u8", buffer=padded, offset=0, strides=(1,))
-    keys = view[starts] & _KEY_MASKS[lengths]
+    keys = _u64_windows(raw)[starts] & _KEY_MASKS[lengths]
     distinct = np.unique(keys[: max(_IDS_SAMPLE, 1)])
     while True:
         idx = _key_index(distinct, keys)
