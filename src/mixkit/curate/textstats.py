@@ -360,7 +360,8 @@ _BULK_MIN = 1 << 16  # characters; shorter texts take the per-chunk path, whose 
 _BULK_HEAD = 1 << 17  # characters of a text's start whose chunks decide between the two paths (``_use_bulk``)
 # class codes of non-ASCII characters in ``_bulk_cuts``: whitespace, a plain letter (``_letter_classes``) and any
 # other (its chunk takes the per-chunk path)
-_NON_ASCII, _NON_ASCII_SPACE, _NON_ASCII_LOWER, _NON_ASCII_LETTER = 128, 129, 130, 131
+_NON_ASCII, _NON_ASCII_SPACE, _NON_ASCII_LOWER, _NON_ASCII_UPPER, _NON_ASCII_LETTER = 128, 129, 130, 131, 132
+_LATIN1_LOWER, _LATIN1_UPPER = 133, 134  # ß-ö ø-ÿ and À-Ö Ø-Þ: also in the "end.Start" infix's classes
 # ``str.isspace`` outside ASCII (the whitespace ``str.split`` cuts on); a test checks it against every code point
 _NON_ASCII_SPACES = (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
 
@@ -374,7 +375,9 @@ def _class_table(chars: str, *codes: int) -> np.ndarray:
 
 _B_SPACE = _class_table(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f", _NON_ASCII_SPACE)
 _B_DIGIT = _class_table(string.digits)
-_B_ALPHA = _class_table(string.ascii_letters, _NON_ASCII_LOWER, _NON_ASCII_LETTER)
+_B_ALPHA = _class_table(
+    string.ascii_letters, _NON_ASCII_LOWER, _NON_ASCII_UPPER, _NON_ASCII_LETTER, _LATIN1_LOWER, _LATIN1_UPPER
+)
 _B_ALNUM = _B_DIGIT | _B_ALPHA
 # A chunk is *plain* when ``_split_chunk`` strips nothing from it and it is no special word, so that its words are
 # its infix split: it is ASCII without an apostrophe (contractions, 's), starts with no character that can be a
@@ -397,13 +400,16 @@ _B_NOT_LAST = _class_table(
 _B_NOT_INSIDE = _class_table("'", _NON_ASCII)
 # ``_INFIX_RE`` on ASCII: every match is one of these characters (or a run of them: "..", "--")
 _B_INFIX = _class_table(".+-*^~,:<>=/")
-_B_DOT_AFTER = _class_table(
-    string.ascii_lowercase + string.digits, _NON_ASCII_LOWER
-)  # "end." / "x86.": "." a suffix
+# "end." / "x86." / "ABC.": a final "." after a lower-case letter or a digit, or after two upper-case letters, is a
+# suffix (``_suffix_len``)
+_B_DOT_AFTER = _class_table(string.ascii_lowercase + string.digits, _NON_ASCII_LOWER, _LATIN1_LOWER)
+_B_UPPER = _class_table(string.ascii_uppercase, _NON_ASCII_UPPER, _LATIN1_UPPER)
 _B_ABBREV = _class_table(string.ascii_letters + ".")  # the characters of every abbreviation
 _ABBREV_MAX = max(map(len, _ABBREVIATIONS))
-_B_LOWER_Q = _class_table(string.ascii_lowercase + "'\"`")  # ASCII of the lookbehind before an infix "."
-_B_UPPER_Q = _class_table(string.ascii_uppercase + "'\"`")  # ASCII of the lookahead after it
+_B_LOWER_Q = _class_table(
+    string.ascii_lowercase + "'\"`", _LATIN1_LOWER
+)  # the lookbehind before an infix "."
+_B_UPPER_Q = _class_table(string.ascii_uppercase + "'\"`", _LATIN1_UPPER)  # the lookahead after it
 
 
 _LETTER_CLASSES: np.ndarray | None = None
@@ -411,10 +417,11 @@ _LETTER_CLASSES: np.ndarray | None = None
 
 def _letter_classes() -> np.ndarray:
     """Class code of every BMP code point from U+0100 up for ``_bulk_cuts``, built once: whitespace, a *plain*
-    letter (lower-case or not: "." after a lower-case letter is a suffix), or other. A plain letter plays in every word-splitting rule the part of an ASCII letter outside the
-    lower/upper classes of the "end.Start" infix: ``str.isalpha``, a letter of ``_INFIX_RE``'s ``_ALPHA`` class, not
-    ``str.isdigit``, in no affix, quote, currency or unit set, and above U+00FF (the Latin-1 letters are in
-    those infix classes, and "µ" starts units). Classified with the very regex the rules use."""
+    letter (lower-case, upper-case or neither: the final-"." rule asks), a Latin-1 letter (lower or upper: also in
+    the "end.Start" infix's classes), or other. A plain letter plays in every word-splitting rule the part of an
+    ASCII letter outside those infix classes: ``str.isalpha``, a letter of ``_INFIX_RE``'s ``_ALPHA`` class, not
+    ``str.isdigit``, in no affix, quote, currency or unit set, and above U+00FF ("µ" starts units; ª º stay
+    other). Classified with the very regex the rules use."""
     global _LETTER_CLASSES
     if _LETTER_CLASSES is None:
         table = np.full(0x10000, _NON_ASCII, dtype=np.uint8)
@@ -424,15 +431,20 @@ def _letter_classes() -> np.ndarray:
         letter[[m.start() for m in re.finditer(_ALPHA, bmp)]] = True
         special = set(_PREFIX_CHARS) | set(_SUFFIX_CHARS) | set(_PERIOD_AFTER) | set("".join(_UNITS))
         lower = np.zeros(len(bmp), dtype=bool)
+        upper = np.zeros(len(bmp), dtype=bool)
         for i in np.flatnonzero(letter).tolist():
             ch = bmp[i]
             letter[i] = ch.isalpha() and not ch.isdigit() and ch not in special
             lower[i] = letter[i] and ch.islower()
+            upper[i] = letter[i] and ch.isupper()
         table[codes[letter]] = _NON_ASCII_LETTER
         table[codes[lower]] = _NON_ASCII_LOWER
+        table[codes[upper]] = _NON_ASCII_UPPER
         table[[c for c in _NON_ASCII_SPACES if c < 0x10000]] = _NON_ASCII_SPACE
         table[:0x80] = np.arange(0x80, dtype=np.uint8)
         table[0x80:0x100] = _NON_ASCII
+        table[np.r_[0xDF:0xF7, 0xF8:0x100]] = _LATIN1_LOWER
+        table[np.r_[0xC0:0xD7, 0xD8:0xDF]] = _LATIN1_UPPER
         table[[c for c in _NON_ASCII_SPACES if c < 0x100]] = _NON_ASCII_SPACE
         _LETTER_CLASSES = table
     return _LETTER_CLASSES
@@ -613,7 +625,10 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     # A single final "." after a lower-case letter or a digit is a suffix too ("end.", "x86."), unless the core
     # and its dot could be an abbreviation (ASCII letters and dots, at most ``_ABBREV_MAX`` characters: kept whole)
     dot = np.flatnonzero((c[core_e - 1] == 46) & (core_e - core_s >= 2) & ~slow)
-    dot = dot[_B_DOT_AFTER[c[core_e[dot] - 2]]]
+    before = c[core_e[dot] - 2]
+    upper = _B_UPPER[before] & (core_e[dot] - core_s[dot] >= 3)
+    upper[upper] = _B_UPPER[c[core_e[dot[upper]] - 3]]
+    dot = dot[_B_DOT_AFTER[before] | upper]
     short = core_e[dot] - core_s[dot] <= _ABBREV_MAX
     if short.any():
         at_short = dot[short]
