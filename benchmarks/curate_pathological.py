@@ -12,8 +12,8 @@ datatrove 0.10.1's Gopher repetition filter spent 35 s on 200 KB of pure punctua
   run and space-separated
 - at the limit: log-like dumps made only of PII-like tokens (IPv4, IPv6, e-mails, key assignments, colon runs),
   one value repeated, and random IPv6 addresses and e-mails; JSON lines of random values (ids, e-mails, IPs);
-  random numbers, compressed IPv6 addresses, phone numbers and Cyrillic words with punctuation: every chunk new,
-  the case the per-chunk word split cache cannot help
+  random numbers, compressed IPv6 addresses, phone numbers, Cyrillic and accented words with punctuation, and
+  upper-case tokens ending in ".": every chunk new, the case the per-chunk word split cache cannot help
 
 Usage: python benchmarks/curate_pathological.py [--steps gopher_repetition,c4] [--repeat 3]
 Times are CPU seconds of this process (time.process_time); with --repeat N each is the median of N runs on a fresh
@@ -158,6 +158,19 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
                 + r.choice([",", ".", "", ""])
                 + " "
             ),
+        ),
+        # random accented (Latin-1) words with punctuation, and random upper-case tokens ending in "."
+        f"random_french_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                "".join(r.choices("abcdeéèàçôûîefghij", k=r.randint(3, 9)))
+                + r.choice([",", ".", "", ""])
+                + " "
+            ),
+        ),
+        f"random_upper_dot_{mb}": _random_tokens(
+            five_mb, rng, lambda r: "".join(r.choices("ABCDEFGHXYZ", k=r.randint(3, 9))) + ". "
         ),
         **{
             f"pii_dense_{kind}_{mb}": (unit * (five_mb // len(unit) + 1))[:five_mb]
