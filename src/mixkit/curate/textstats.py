@@ -811,6 +811,8 @@ _PUNCT_TOKEN: dict[str, bool] = {}
 
 def is_punct_token(tok: str) -> bool:
     """True if every character of ``tok`` is Unicode punctuation (category P*)."""
+    if tok.isalnum():
+        return False  # letters and digits (categories L*, N*): no per-token lookup for random words
     r = _PUNCT_TOKEN.get(tok)
     if r is None:
         r = all(unicodedata.category(c).startswith("P") for c in tok)
