@@ -479,23 +479,25 @@ def _chunk_of(starts: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 def _bulk_split_words(text: str) -> list[str]:
     """``_expand_chunks(text.split())``, the same list, computed over the whole text with numpy
-    (``_bulk_spaced``)."""
-    return _decode(_bulk_spaced(text)).split()
-
-
-def _decode(spaced: np.ndarray) -> str:
-    """The text of ``_bulk_spaced``'s array."""
-    if spaced.dtype == np.uint8:
-        return spaced.tobytes().decode("ascii")
-    return spaced.tobytes().decode("utf-32-le", "surrogatepass")
-
-
-def _bulk_spaced(text: str) -> np.ndarray:
-    """The characters of ``text`` (ASCII bytes, or UTF-32 code units) with a space put at every cut between two
-    words of ``split_words`` (``_bulk_cuts``): split on whitespace, it gives ``_expand_chunks(text.split())``."""
+    (``_bulk_cuts``)."""
     raw, _, _, cut = _bulk_cuts(text)
+    return _cut_words(raw, cut)
+
+
+def _cut_words(raw: np.ndarray, cut: np.ndarray) -> list[str]:
+    """The words of ``_bulk_cuts``' characters and cut mask: the text with a space put at every cut, split on
+    whitespace."""
     at = np.flatnonzero(cut)
-    return np.insert(raw, at, 32) if len(at) else raw
+    spaced = np.insert(raw, at, 32) if len(at) else raw
+    if spaced.dtype == np.uint8:
+        return spaced.tobytes().decode("ascii").split()
+    return spaced.tobytes().decode("utf-32-le", "surrogatepass").split()
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the runs of True in ``mask`` (the whitespace-free chunks of a non-whitespace mask)."""
+    edge = np.diff(mask.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    return np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
 
 
 def _cut_word_bounds(word: np.ndarray, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -593,9 +595,7 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     n = len(c)
     cb = c.tobytes() if c is not raw else text.encode("ascii")  # for ``_in_class``
     word = _in_class(cb, _T_WORD)
-    edge = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edge == 1)
-    ends = np.flatnonzero(edge == -1)
+    starts, ends = _runs(word)
     if not len(starts):
         return raw, c, word, np.zeros(n, dtype=bool)
     # The core of each chunk: without its leading characters of the prefix set and trailing ones of the suffix
@@ -1024,12 +1024,10 @@ def _short_chunk_ids(text: str) -> tuple[np.ndarray, list[str]] | None:
         return None
     raw = text.encode("ascii")
     b = np.frombuffer(raw, dtype=np.uint8)
-    word = ~_B_SPACE[b]
-    edge = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edge == 1)
+    starts, ends = _runs(~_B_SPACE[b])
     if not len(starts):
         return None
-    lengths = np.flatnonzero(edge == -1) - starts
+    lengths = ends - starts
     if int(lengths.max()) > _KEY_BYTES:
         return None
     keys = _u64_windows(raw)[starts] & _KEY_MASKS[lengths]
@@ -1172,9 +1170,7 @@ class TextStats:
             return _expand_chunks(chunks)
         bulk = self._bulk
         if bulk is not None:
-            raw, _, _, cut = bulk
-            at = np.flatnonzero(cut)
-            return _decode(np.insert(raw, at, 32) if len(at) else raw).split()
+            return _cut_words(bulk[0], bulk[3])
         return split_words(self.text, cjk_chars=self.lang == "zh")
 
     @cached_property
