@@ -172,6 +172,66 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
         f"random_upper_dot_{mb}": _random_tokens(
             five_mb, rng, lambda r: "".join(r.choices("ABCDEFGHXYZ", k=r.randint(3, 9))) + ". "
         ),
+        # chunks outside the whole-text split's fast classes, every one new: contractions and apostrophes,
+        # emoji (outside the BMP), the letters ª º µ, dash runs
+        f"random_apostrophes_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                "".join(r.choices(string.ascii_lowercase, k=r.randint(2, 8)))
+                + r.choice(("'s", "n't", "'ll", "'", "'ab", "s'"))
+                + " "
+            ),
+        ),
+        f"random_emoji_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                "".join(r.choices(string.ascii_lowercase, k=r.randint(2, 8)))
+                + chr(0x1F600 + r.randint(0, 79))
+                + r.choice(("", "", "!", "x"))
+                + " "
+            ),
+        ),
+        f"random_ordinals_{mb}": _random_tokens(
+            five_mb, rng, lambda r: "".join(r.choices("abcdeªºµ", k=r.randint(3, 9))) + " "
+        ),
+        f"random_dashes_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                "".join(r.choices(string.ascii_lowercase, k=r.randint(1, 6)))
+                + "-" * r.randint(1, 4)
+                + "".join(r.choices(string.ascii_lowercase, k=r.randint(1, 6)))
+                + " "
+            ),
+        ),
+        # PII look-alikes on the per-token paths: IPv6 addresses with a zero upper half, e-mails of unusual
+        # shapes, digit groups with separators (dates, ranges, codes) that never repeat
+        f"pii_ipv6_low_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: "::" + ":".join(f"{r.getrandbits(16):x}" for _ in range(r.randint(1, 4))) + " ",
+        ),
+        f"pii_email_odd_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                ".".join("".join(r.choices(string.ascii_lowercase, k=r.randint(1, 5))) for _ in range(2))
+                + r.choice(("+tag", "_x", "-1", "%20", ""))
+                + "@"
+                + ".".join("".join(r.choices(string.ascii_lowercase, k=r.randint(2, 6))) for _ in range(3))
+                + r.choice((" ", ", ", ">; "))
+            ),
+        ),
+        f"digits_dense_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                r.choice("-/.: ").join(str(r.randint(0, 10 ** r.randint(1, 5))) for _ in range(r.randint(2, 4)))
+                + r.choice(" \n,;")
+            ),
+        ),
         **{
             f"pii_dense_{kind}_{mb}": (unit * (five_mb // len(unit) + 1))[:five_mb]
             for kind, unit in (
