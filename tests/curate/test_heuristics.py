@@ -6,8 +6,10 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_
 
-from mixkit.curate import textstats
+from mixkit.curate import heuristics, textstats
 from mixkit.curate.heuristics import C4, DEFAULTS, FineWeb, GopherQuality, GopherRepetition, count_sentences
 from mixkit.curate.textstats import split_words, text_stats
 from mixkit.pipeline.step import ShardContext
@@ -136,6 +138,32 @@ def test_c4_removes_lines_and_counts_sentences():
     assert C4().keep(doc, ShardContext()) is True
     assert doc.text == EN_GOOD  # menu, policy line and unterminated line removed
     assert count_sentences(split_words("It works. Does it? Yes! e.g. this is one.")) == 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st_.lists(
+        st_.sampled_from(
+            ["It", "works", ".", "Yes!", "e.g.", "no", "?", "!", "...", "。", "好", "吗？", "(a)", '"', " "]
+        ),
+        max_size=40,
+    ),
+    st_.integers(1, 6),
+    st_.integers(0, 20),
+    st_.booleans(),
+)
+def test_c4_counts_sentences_on_a_prefix_only_when_it_decides(pieces, need, prefix, zh):
+    """``_line_sentences`` may stop at a prefix, but only with at least ``need`` sentences, and never above the
+    whole line's count: C4's decision is the same."""
+    line = " ".join(pieces)
+    full = heuristics.count_sentences_zh(line) if zh else count_sentences(split_words(line))
+    old = heuristics._SENTENCE_PREFIX
+    heuristics._SENTENCE_PREFIX = prefix
+    try:
+        got = heuristics._line_sentences(line, zh, need)
+    finally:
+        heuristics._SENTENCE_PREFIX = old
+    assert got == full or need <= got <= full
 
 
 def test_c4_decide_only_keeps_text():
