@@ -959,6 +959,92 @@ def test_ipv6_ranges_by_top_64_bits(hi):
         assert verdicts == {pii_module._ipv6_hi_personal(hi)}
 
 
+def _exact_edges() -> list[int]:
+    """Each start of a stretch of ``_IPV6_EXACT_RANGES`` with its neighbours, as full 128-bit addresses."""
+    edges = []
+    for hi, (starts, _) in pii_module._IPV6_EXACT_RANGES.items():
+        for lo in starts.tolist():
+            edges += [hi << 64 | max(lo - d, 0) for d in (-1, 0, 1)]
+    return [a for a in edges if a < 1 << 128]
+
+
+# top 64 bits of the exact ranges (zero, the IPv4-mapped ::ffff:0:0/96, the NAT64 64:ff9b::/96 ...) and near them
+_V6_SPECIAL_HIGH = [
+    "",
+    "0",
+    "0:0",
+    "0:0:0:0",
+    "64:ff9b",
+    "64:ff9b:1",
+    "2001:1",
+    "2001:db8",
+    "100",
+    "fe80",
+    "1",
+]
+_V6_LOW = ["", "0", "1", "2", "ffff", "FFFF", "fffe", "a", "7f00", "c0a8", "a00", "ac10", "e000", "ffff:ffff"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_V6_SPECIAL_HIGH),
+            st.lists(st.sampled_from(_V6_LOW), max_size=5),
+            st.lists(st.integers(0, 0xFFFF), max_size=4),
+        ),
+        max_size=30,
+    ),
+    st.booleans(),
+    st.integers(0, 2**32),
+)
+def test_ipv6_shapes_on_zero_or_special_top_bits_match_token_ipv6(parts, private, seed):
+    """Addresses whose top 64 bits are zero or special ("::x", "::ffff:a:b", "64:ff9b::x:y", "::1", "::" ...),
+    the low 64 bits of which may decide ``ipaddress``'s ranges, are all settled, and only as ``_token_ipv6`` (the
+    regex, ``_ipv6_ok`` and ``ipaddress``) settles them."""
+    rng = random.Random(seed)
+    tokens = [high + "::" + ":".join([*low, *(f"{g:x}" for g in randoms)]) for high, low, randoms in parts]
+    tokens += [
+        "::" + ":".join(f"{rng.getrandbits(16):x}" for _ in range(rng.randint(1, 4))) for _ in range(60)
+    ]
+    tokens += [f"::ffff:{rng.getrandbits(16):x}:{rng.getrandbits(16):x}" for _ in range(30)]
+    tokens += [f"64:ff9b::{rng.getrandbits(16):x}:{rng.getrandbits(16):x}" for _ in range(10)]
+    tokens += [f"0:0:0:0:0:ffff:{rng.getrandbits(16):x}:{rng.getrandbits(16):x}" for _ in range(10)]
+    # every stretch edge of the exact ranges and its neighbours, compressed and in full
+    edges = [ipaddress.IPv6Address(a) for a in _exact_edges()]
+    tokens += [a.compressed for a in edges] + [a.exploded for a in edges]
+    tokens += [
+        "::1",
+        "::",
+        "::0:1",
+        "::1:0",
+        "::2",
+        "0::1:2:3",
+        "::ffff:7f00:1",
+        "::ffff:c0a8:101",
+        "::ffff:1:1",
+    ]
+    shapes = pii_module._ipv6_shapes_private if private else pii_module._ipv6_shapes
+    whole, none = _shapes_agree(
+        shapes, lambda t: pii_module._token_ipv6(t, private), pii_module._IPV6_TOKEN, tokens
+    )
+    # none is left to the per-token path: every token here is made of hex digits and colons
+    assert (whole | none).all()
+
+
+def test_ipv6_exact_ranges_match_ipaddress():
+    """The stretch lookup gives ``ipaddress``'s verdict at every stretch edge, its neighbours and random low bits."""
+    rng = random.Random(7)
+    addresses = _exact_edges()
+    for hi in pii_module._IPV6_EXACT_HI:
+        addresses += [hi << 64 | rng.getrandbits(64) for _ in range(200)]
+        addresses += [hi << 64 | 0xFFFF << 32 | rng.getrandbits(32) for _ in range(200)]
+    hi = np.array([a >> 64 for a in addresses], dtype=np.uint64)
+    lo = np.array([a & (1 << 64) - 1 for a in addresses], dtype=np.uint64)
+    expected = [_r_ipv6_ok("", 0, ipaddress.IPv6Address(a).exploded, False) for a in addresses]
+    assert pii_module._ipv6_exact_personal(hi, lo).tolist() == expected
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(

@@ -262,6 +262,11 @@ def _ipv6_ok(value: str, private: bool) -> bool:
         ip = ipaddress.IPv6Address(value)
     except ValueError:
         return False
+    return _ipv6_personal(ip)
+
+
+def _ipv6_personal(ip: ipaddress.IPv6Address) -> bool:
+    """``_ipv6_ok``'s range test: not loopback, unspecified, link-local, private or multicast."""
     return not (ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_private or ip.is_multicast)
 
 
@@ -990,27 +995,65 @@ for _c in string.hexdigits:
 _IPV6_SPECIAL_BELOW_FC00 = np.array(sorted(h for h in _IPV6_SPECIAL_FIRST if h < 0xFC00), dtype=np.int64)
 
 
-def _ipv6_exact_his() -> frozenset[int]:
-    """The top 64 bits of every IPv6 network that ``ipaddress`` tests addresses against (its constants: private,
-    link-local, multicast ... networks) with a prefix longer than 64 bits: where an address's top 64 bits are
-    one of these (or 0: loopback, unspecified and IPv4-mapped addresses), its lower 64 bits may matter."""
-    his = {0}
-    for value in vars(getattr(ipaddress.IPv6Address, "_constants", object)).values():
-        for net in value if isinstance(value, list | tuple) else [value]:
-            if isinstance(net, ipaddress.IPv6Network) and net.prefixlen > 64:
-                his.add(int(net.network_address) >> 64)
-    return frozenset(his)
+_LOW = (1 << 64) - 1
+# ::ffff:0:0/96, the IPv4-mapped addresses (RFC 4291 2.5.5.2): ``ipaddress`` may take their range tests from IPv4
+_V4_MAPPED = 0xFFFF << 32
 
 
-_IPV6_EXACT_HI = _ipv6_exact_his()
+def _constant_ranges(cls: type) -> Iterable[tuple[int, int]]:
+    """The first and last address (as integers) of every network and address among ``cls._constants``, the
+    ranges that ``ipaddress`` tests ``cls``'s addresses against (private, link-local, multicast, loopback ...)."""
+    for value in vars(getattr(cls, "_constants", object)).values():
+        for item in value if isinstance(value, list | tuple | set | frozenset) else [value]:
+            if isinstance(item, ipaddress.IPv4Network | ipaddress.IPv6Network):
+                yield int(item.network_address), int(item.broadcast_address)
+            elif isinstance(item, ipaddress.IPv4Address | ipaddress.IPv6Address):
+                yield int(item), int(item)
+
+
+def _ipv6_exact_ranges() -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """For the top 64 bits of every IPv6 network or address that ``ipaddress`` tests addresses against with a
+    prefix longer than 64 bits (and for 0: loopback, unspecified and IPv4-mapped addresses, whose IPv4 ranges
+    count): the sorted low 64 bits at which one of those ranges starts or ends (0 first), and ``_ipv6_personal``
+    of each stretch between them.
+
+    ``ipaddress`` decides each test by equality with, or membership in, these constants (``::`` and ``::1``, and
+    for an IPv4-mapped address the IPv4 constants); no range starts or ends inside a stretch, so every address
+    of a stretch has the verdict of its first one, which ``ipaddress`` itself gives."""
+    cuts: dict[int, set[int]] = {0: {0, 1, 2, _V4_MAPPED, _V4_MAPPED + (1 << 32)}}
+    for first, last in _constant_ranges(ipaddress.IPv6Address):
+        if last - first < _LOW:  # a prefix longer than 64 bits: both ends share their top 64 bits
+            cuts.setdefault(first >> 64, {0}).update((first & _LOW, (last & _LOW) + 1))
+    for first, last in _constant_ranges(ipaddress.IPv4Address):
+        cuts[0].update((_V4_MAPPED + first, _V4_MAPPED + last + 1))
+    ranges = {}
+    for hi, points in cuts.items():
+        starts = sorted(p for p in points if p <= _LOW)
+        personal = [_ipv6_personal(ipaddress.IPv6Address(hi << 64 | lo)) for lo in starts]
+        ranges[hi] = (np.array(starts, dtype=np.uint64), np.array(personal, dtype=bool))
+    return ranges
+
+
+_IPV6_EXACT_RANGES = _ipv6_exact_ranges()
+_IPV6_EXACT_HI = frozenset(_IPV6_EXACT_RANGES)
+_IPV6_EXACT_HI_ARRAY = np.array(sorted(_IPV6_EXACT_HI), dtype=np.uint64)
 
 
 def _ipv6_hi_personal(hi: int) -> bool:
-    """``_ipv6_ok``'s range test (not loopback, unspecified, link-local, private or multicast) of every address
-    whose top 64 bits are ``hi`` (not in ``_IPV6_EXACT_HI``): ``ipaddress`` decides it by networks of prefixes
-    up to 64 bits alone, so the address ``hi::`` stands for them all."""
-    ip = ipaddress.IPv6Address(hi << 64)
-    return not (ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_private or ip.is_multicast)
+    """``_ipv6_personal`` of every address whose top 64 bits are ``hi`` (not in ``_IPV6_EXACT_HI``): ``ipaddress``
+    decides it by networks of prefixes up to 64 bits alone, so the address ``hi::`` stands for them all."""
+    return _ipv6_personal(ipaddress.IPv6Address(hi << 64))
+
+
+def _ipv6_exact_personal(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """``_ipv6_personal`` of the addresses of top 64 bits ``hi`` (each in ``_IPV6_EXACT_HI``) and low ``lo``
+    (uint64), from the stretches of ``_IPV6_EXACT_RANGES``."""
+    personal = np.zeros(len(hi), dtype=bool)
+    for h in np.unique(hi).tolist():
+        at = np.flatnonzero(hi == h)
+        starts, verdicts = _IPV6_EXACT_RANGES[h]
+        personal[at] = verdicts[np.searchsorted(starts, lo[at], side="right") - 1]
+    return personal
 
 
 def _ipv6_shapes(
@@ -1024,9 +1067,10 @@ def _ipv6_shapes(
     with a decimal digit and 3+ groups that ``ipaddress`` parses (RFC 4291 2.2): without "::" a full address (8
     groups, no colon first or last); with it, one "::" (no ":::"), a colon first or last only as part of it,
     and 3-7 groups. A parsed address is personal (or ``private``) by its first group outside
-    ``_IPV6_SPECIAL_FIRST``; otherwise by ``ipaddress``'s ranges, which depend on its top 64 bits alone unless
-    they are in ``_IPV6_EXACT_HI`` (those tokens are left to ``_token_ipv6``): the top 64 bits are expanded in
-    numpy ("::" stands for the missing zero groups) and each distinct value is tested once."""
+    ``_IPV6_SPECIAL_FIRST``; otherwise by ``ipaddress``'s ranges: the top 64 bits are expanded in numpy ("::"
+    stands for the missing zero groups); outside ``_IPV6_EXACT_HI`` the ranges depend on them alone and each
+    distinct value is tested once; inside it the low 64 bits are expanded too and looked up in the stretches of
+    ``_IPV6_EXACT_RANGES``, on which ``ipaddress``'s verdict is constant."""
     colon = mb == 58
     hexd = _lookup(_HEX, mb)
     feat = _lookup(_V6_FEAT, mb).copy()
@@ -1079,23 +1123,41 @@ def _ipv6_shapes(
         special = (first >= 0xFC00) | np.isin(first, _IPV6_SPECIAL_BELOW_FC00)
         sp = np.flatnonzero(special)
         s, e, kc, cc = s[sp], e[sp], kc[sp], cc[sp]
-        # the part that each of the next three groups comes from (-1: a zero group of the "::"): part j before the
-        # "::" (the empty part m + 1) is group j; part j after it is group 7 - (k - j)
         m = np.where(compressed[cand[sp]], np.searchsorted(colon_at, dd[cand[sp]]) - cc, 7)
-        hi = first[sp].astype(np.uint64)
-        for h in range(1, 4):
-            j = np.where(h <= m, h, h - 7 + kc)
-            j = np.where((h <= m) | (j >= m + 2), j, -1)
-            ps = np.where(j <= 0, s, colon_at[np.minimum(cc + j - 1, ncol - 1)] + 1)
-            pe = np.where(j == kc, e, colon_at[np.minimum(cc + np.maximum(j, 0), ncol - 1)])
-            hi = hi * np.uint64(65536) + hex_value(ps, np.where(j < 0, 0, pe - ps)).astype(np.uint64)
-        keys, inverse = np.unique(hi, return_inverse=True)
-        verdicts = [None if h in _IPV6_EXACT_HI else _ipv6_hi_personal(h) for h in keys.tolist()]
-        personal = np.array([v is True for v in verdicts], dtype=bool)[inverse.ravel()]
-        exact = np.array([v is None for v in verdicts], dtype=bool)[inverse.ravel()]
+
+        def expand(at: np.ndarray, hs: range, value: np.ndarray) -> np.ndarray:
+            """``value`` (uint64) followed by the groups ``hs`` of the tokens ``at``: the part that each group
+            comes from (-1: a zero group of the "::") is, part j before the "::" (the empty part m + 1), group j;
+            part j after it, group 7 - (k - j)."""
+            ka, ca, ma = kc[at], cc[at], m[at]
+            for h in hs:
+                j = np.where(h <= ma, h, h - 7 + ka)
+                j = np.where((h <= ma) | (j >= ma + 2), j, -1)
+                ps = np.where(j <= 0, s[at], colon_at[np.minimum(ca + j - 1, ncol - 1)] + 1)
+                pe = np.where(j == ka, e[at], colon_at[np.minimum(ca + np.maximum(j, 0), ncol - 1)])
+                value = value * np.uint64(65536) + hex_value(ps, np.where(j < 0, 0, pe - ps)).astype(
+                    np.uint64
+                )
+            return value
+
+        # the top 64 bits (the first group and the next three); where they are in ``_IPV6_EXACT_HI`` the low 64
+        # bits too
+        hi = expand(np.arange(len(sp)), range(1, 4), first[sp].astype(np.uint64))
+        personal = np.zeros(len(sp), dtype=bool)
+        exact = np.isin(hi, _IPV6_EXACT_HI_ARRAY)
+        if exact.any():
+            at = np.flatnonzero(exact)
+            personal[at] = _ipv6_exact_personal(
+                hi[at], expand(at, range(4, 8), np.zeros(len(at), dtype=np.uint64))
+            )
+        if not exact.all():
+            at = np.flatnonzero(~exact)
+            keys, inverse = np.unique(hi[at], return_inverse=True)
+            verdicts = np.array([_ipv6_hi_personal(h) for h in keys.tolist()], dtype=bool)
+            personal[at] = verdicts[inverse.ravel()]
         whole = whole.copy()
         whole[cand[sp]] = personal
-        none[cand[sp]] = ~personal & ~exact
+        none[cand[sp]] = ~personal
     return whole, none
 
 
