@@ -465,6 +465,37 @@ _BULK_PIECES = [
     "ÿ.À",
     "×",
     "ª",
+    # apostrophes (contractions, "'s", affixes), dash runs, inert non-ASCII characters, planes 1 and 2
+    "'S",
+    "n't",
+    "N'T",
+    "'ll",
+    "'LL",
+    "'re",
+    "'Ve",
+    "'d",
+    "'M",
+    "'t",
+    "n",
+    "s",
+    "S",
+    "it's",
+    "don't.",
+    "(we'll)",
+    "rock'n'roll",
+    "x" * 29 + "'ll",
+    "----",
+    "1--2",
+    "a---b",
+    "a----b",
+    "😀",
+    "©",
+    "→",
+    "™",
+    "°",
+    "\u00ad",
+    "\U0001d400",
+    "\U00020000",
 ]
 
 
@@ -483,6 +514,24 @@ def test_bulk_split_is_the_per_chunk_split(pieces):
 @given(st.text(max_size=200))
 def test_bulk_split_is_the_per_chunk_split_on_any_text(text):
     assert textstats._bulk_split_words(text) == textstats._expand_chunks(text.split())
+
+
+def test_classified_characters_split_as_their_class_says():
+    # Every class of ``_letter_classes`` stands for characters that the rules treat alike: put a sample of each
+    # (every 23rd, all of Latin-1, every cased character that is not a letter: Ⓐ, ʰ ...) in the contexts of the
+    # final-"." rule, the infix rules, the contractions and the affixes, and compare with the per-chunk split.
+    table = textstats._letter_classes()
+    classed = np.flatnonzero(table >= 128).tolist()
+    cased = [cp for cp in classed if (chr(cp).isupper() or chr(cp).islower()) and not chr(cp).isalpha()]
+    sample = sorted({*classed[::23], *range(0x80, 0x100), *cased})
+    text = "".join(
+        f"a{ch}. {ch}{ch}. b-{ch}-{ch},b ({ch}'ll) {ch}n't a.{ch}:{ch} 1{ch}. {ch}--b\n"
+        for ch in map(chr, sample)
+    )
+    assert textstats._bulk_split_words(text) == textstats._expand_chunks(text.split())
+    inert = table == textstats._NON_ASCII_INERT
+    assert inert[0x1F600] and inert[0xA9] and inert[0x2192]  # emoji, ©, →
+    assert not inert[0x2014] and not inert[0x2019] and not inert[0x24B6]  # —, ’ (named by rules), Ⓐ (cased)
 
 
 def test_non_ascii_whitespace_table_is_str_isspace():
@@ -525,9 +574,16 @@ def test_split_words_takes_the_bulk_path_on_random_tokens_with_the_same_words(mo
     assert split_words(text) == textstats._expand_chunks(text.split())
 
 
-# ASCII and plain non-ASCII letters (stats from the arrays), and Latin-1 letters and ’ (stats from the word list)
+# ASCII, plain non-ASCII letters and inert characters (stats from the arrays), and Latin-1 letters and ’ (stats
+# from the word list)
 @pytest.mark.parametrize(
-    ("extra", "arrays"), [("", True), (" жизнь, слово. Ωmega x", True), (" café ’", False)]
+    ("extra", "arrays"),
+    [
+        ("", True),
+        (" жизнь, слово. Ωmega x", True),
+        (" x😀y ©z 😀 it's we'll (don't) a--b c---d 1--2 ™.", True),
+        (" café ’", False),
+    ],
 )
 def test_text_stats_on_the_bulk_path_match_the_word_list(extra, arrays, monkeypatch):
     monkeypatch.setattr(

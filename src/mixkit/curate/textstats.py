@@ -362,6 +362,9 @@ _BULK_HEAD = 1 << 17  # characters of a text's start whose chunks decide between
 # other (its chunk takes the per-chunk path)
 _NON_ASCII, _NON_ASCII_SPACE, _NON_ASCII_LOWER, _NON_ASCII_UPPER, _NON_ASCII_LETTER = 128, 129, 130, 131, 132
 _LATIN1_LOWER, _LATIN1_UPPER = 133, 134  # ß-ö ø-ÿ and À-Ö Ø-Þ: also in the "end.Start" infix's classes
+# a character no word-splitting rule names or tests (``_letter_classes``): emoji, most symbols, private use
+_NON_ASCII_INERT = 135
+_CLASSED = 0x20000  # code points with a class of their own (planes 0 and 1); above: ``_NON_ASCII``
 # ``str.isspace`` outside ASCII (the whitespace ``str.split`` cuts on); a test checks it against every code point
 _NON_ASCII_SPACES = (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
 
@@ -380,13 +383,14 @@ _B_ALPHA = _class_table(
 )
 _B_ALNUM = _B_DIGIT | _B_ALPHA
 # A chunk is *plain* when ``_split_chunk`` strips nothing from it and it is no special word, so that its words are
-# its infix split: it is ASCII without an apostrophe (contractions, 's), starts with no character that can be a
+# its infix split: its core holds no apostrophe (``_apostrophes`` reads cores with one), starts with no character that can be a
 # prefix (``_prefix_len``: the prefix set, "." and "+") and ends with none that can be a suffix (``_suffix_len``:
 # the suffix set, ".", "+", "$", "%", a unit after a digit; every abbreviation ends with "."). A chunk made of
 # characters of the prefix set, a plain core and characters of the suffix set ('("a1b2",' say) gives each affix
 # character as a word and then the core's words: the stripping loop takes one affix character from each side per
 # round (those sets are stripped whatever their neighbours), and no string it meets on the way is special (none
-# ends with "." and none has an apostrophe). Conservative: any other chunk takes ``_split_chunk``.
+# ends with "."; one with an affix apostrophe starts or ends with an affix character, which no contraction does).
+# Conservative: any other chunk takes ``_split_chunk``.
 # Affix characters that ``_prefix_len`` / ``_suffix_len`` strip one at a time whatever their neighbours (ASCII).
 _B_AFFIX_PRE = _class_table("".join(c for c in _PREFIX_CHARS if c.isascii()))
 _B_AFFIX_SUF = _class_table("".join(c for c in _SUFFIX_CHARS if c.isascii()))
@@ -397,7 +401,7 @@ _B_NOT_FIRST = _class_table(
 _B_NOT_LAST = _class_table(
     "".join(c for c in _SUFFIX_CHARS if c.isascii()) + ".+$%", _NON_ASCII, _NON_ASCII_SPACE
 )
-_B_NOT_INSIDE = _class_table("'", _NON_ASCII)
+_B_NOT_INSIDE = _class_table("", _NON_ASCII)
 # ``_INFIX_RE`` on ASCII: every match is one of these characters (or a run of them: "..", "--")
 _B_INFIX = _class_table(".+-*^~,:<>=/")
 # "end." / "x86." / "ABC.": a final "." after a lower-case letter or a digit, or after two upper-case letters, is a
@@ -416,36 +420,64 @@ _LETTER_CLASSES: np.ndarray | None = None
 
 
 def _letter_classes() -> np.ndarray:
-    """Class code of every BMP code point from U+0100 up for ``_bulk_cuts``, built once: whitespace, a *plain*
-    letter (lower-case, upper-case or neither: the final-"." rule asks), a Latin-1 letter (lower or upper: also in
-    the "end.Start" infix's classes), or other. A plain letter plays in every word-splitting rule the part of an
-    ASCII letter outside those infix classes: ``str.isalpha``, a letter of ``_INFIX_RE``'s ``_ALPHA`` class, not
-    ``str.isdigit``, in no affix, quote, currency or unit set, and above U+00FF ("µ" starts units; ª º stay
-    other). Classified with the very regex the rules use."""
+    """Class code of every code point below ``_CLASSED`` from U+0080 up for ``_bulk_cuts``, built once (~0.2 s):
+    whitespace, a *plain* letter (lower-case, upper-case or neither: the final-"." rule asks), a Latin-1 letter
+    (lower or upper: also in the "end.Start" infix's classes), an *inert* character, or other.
+
+    A plain letter plays in every word-splitting rule the part of an ASCII letter outside those infix classes:
+    ``str.isalpha``, a letter of ``_INFIX_RE``'s ``_ALPHA`` class, not ``str.isdigit``, in no affix, quote,
+    currency or unit set, and above U+00FF ("µ" starts units; ª º stay other). An inert character plays the part
+    of no rule at all, like an ASCII character outside every set (a chunk's core may start, hold or end with it):
+    not whitespace, not ``\\w`` (so not the contractions' ``[^\\W_]``, not a letter or a digit), neither upper- nor
+    lower-case (the final-"." rule asks), and in none of the splitter's sets, its infix pattern or PUNCTUATION
+    (the word features ask). Classified with the very predicates and regexes the rules use."""
     global _LETTER_CLASSES
     if _LETTER_CLASSES is None:
-        table = np.full(0x10000, _NON_ASCII, dtype=np.uint8)
-        bmp = "".join(map(chr, range(0x100, 0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
-        codes = np.frombuffer(bmp.encode("utf-32-le"), dtype=np.uint32)
-        letter = np.zeros(len(bmp), dtype=bool)
-        letter[[m.start() for m in re.finditer(_ALPHA, bmp)]] = True
+        table = np.full(_CLASSED, _NON_ASCII, dtype=np.uint8)
+        chars = "".join(map(chr, range(0x100, 0xD800))) + "".join(map(chr, range(0xE000, _CLASSED)))
+        codes = np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32)
+        letter = np.zeros(len(chars), dtype=bool)
+        letter[[m.start() for m in re.finditer(_ALPHA, chars)]] = True
         special = set(_PREFIX_CHARS) | set(_SUFFIX_CHARS) | set(_PERIOD_AFTER) | set("".join(_UNITS))
-        lower = np.zeros(len(bmp), dtype=bool)
-        upper = np.zeros(len(bmp), dtype=bool)
-        for i in np.flatnonzero(letter).tolist():
-            ch = bmp[i]
-            letter[i] = ch.isalpha() and not ch.isdigit() and ch not in special
-            lower[i] = letter[i] and ch.islower()
-            upper[i] = letter[i] and ch.isupper()
-        table[codes[letter]] = _NON_ASCII_LETTER
-        table[codes[lower]] = _NON_ASCII_LOWER
-        table[codes[upper]] = _NON_ASCII_UPPER
-        table[[c for c in _NON_ASCII_SPACES if c < 0x10000]] = _NON_ASCII_SPACE
+        at = np.flatnonzero(letter)
+        letters = [chars[i] for i in at.tolist()]
+        plain = np.array(
+            [ch.isalpha() and not ch.isdigit() and ch not in special for ch in letters], dtype=bool
+        )
+        lower = plain & np.array([ch.islower() for ch in letters], dtype=bool)
+        upper = plain & np.array([ch.isupper() for ch in letters], dtype=bool)
+        table[codes[at[plain]]] = _NON_ASCII_LETTER
+        table[codes[at[lower]]] = _NON_ASCII_LOWER
+        table[codes[at[upper]]] = _NON_ASCII_UPPER
+        # inert: not \w, not whitespace, not cased, not named by any rule
+        named = (
+            special
+            | set(_CURRENCY)
+            | set(_QUOTES)
+            | set(_INFIX_RE.pattern)
+            | set("".join(_APOS_S))
+            | set("’‘")
+            | PUNCTUATION_SET
+            | TERMINAL_PUNCTUATION
+        )
+        other = np.ones(len(chars), dtype=bool)
+        other[[m.start() for m in re.finditer(r"[\w\s]", chars)]] = False
+        at = np.flatnonzero(other)
+        inert = np.array(
+            [not (ch.isupper() or ch.islower() or ch in named) for ch in map(chars.__getitem__, at.tolist())],
+            dtype=bool,
+        )
+        table[codes[at[inert]]] = _NON_ASCII_INERT
+        table[[c for c in _NON_ASCII_SPACES if c < _CLASSED]] = _NON_ASCII_SPACE
         table[:0x80] = np.arange(0x80, dtype=np.uint8)
         table[0x80:0x100] = _NON_ASCII
         table[np.r_[0xDF:0xF7, 0xF8:0x100]] = _LATIN1_LOWER
         table[np.r_[0xC0:0xD7, 0xD8:0xDF]] = _LATIN1_UPPER
         table[[c for c in _NON_ASCII_SPACES if c < 0x100]] = _NON_ASCII_SPACE
+        latin1 = [c for c in range(0x80, 0x100) if not re.match(r"[\w\s]", chr(c))]
+        table[[c for c in latin1 if not (chr(c).isupper() or chr(c).islower() or chr(c) in named)]] = (
+            _NON_ASCII_INERT
+        )
         _LETTER_CLASSES = table
     return _LETTER_CLASSES
 
@@ -582,7 +614,8 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     in no class of the regex), a run of two or more dots, or a run of dashes. Affix characters around a plain core
     are cut off one by one, and an affix neighbour never makes an infix match at the core's edge that the core
     alone would not have (the core neither starts nor ends with a dot, the one rule that looks at quotes; the
-    others ask for letters, digits or dashes, which no affix character is). URLs keep their core whole; chunks with a dash run and the rest
+    others ask for letters, digits or dashes, which no affix character is). Runs of dashes are read by
+    ``_dash_runs``, apostrophes (contractions, "'s") by ``_apostrophes``. URLs keep their core whole; the rest
     take the per-chunk path (``_split_chunk``, once per distinct chunk), their cuts read off its pieces.
     """
     if text.isascii():
@@ -590,8 +623,8 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
         c = raw
     else:
         raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        c = _letter_classes()[np.minimum(raw, 0xFFFF)]
-        c[raw > 0xFFFF] = _NON_ASCII
+        c = _letter_classes()[np.minimum(raw, _CLASSED - 1)]
+        c[raw >= _CLASSED] = _NON_ASCII
     n = len(c)
     cb = c.tobytes() if c is not raw else text.encode("ascii")  # for ``_in_class``
     word = _in_class(cb, _T_WORD)
@@ -639,9 +672,12 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
         short[np.flatnonzero(short)[~like]] = False
         dot = dot[~short]
     core_e[dot] -= 1
+    apos_cut = apos_s = np.zeros(0, dtype=np.int64)
+    if "'" in text:
+        apos_cut, apos_s = _apostrophes(c, starts, core_s, core_e, slow)
     slow |= _B_NOT_FIRST[c[core_s]] | _B_NOT_LAST[c[core_e - 1]]
     length = core_e - core_s
-    if raw is not c or "'" in text:  # ASCII without an apostrophe has no such character: skip the pass
+    if raw is not c:  # an ASCII text has no such character: skip the pass
         slow[_chunk_of(starts, np.flatnonzero(_in_class(cb, _T_NOT_INSIDE)))] = True
     for k, units in _UNIT_CODES.items():  # a unit after a digit at the end is a suffix ("10km")
         at = np.flatnonzero((length > k) & ~slow)
@@ -658,7 +694,6 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     nxt = c[np.minimum(pos + 1, n - 1)]
     nxt[pos == n - 1] = 32
     dash, dot = ch == 45, ch == 46
-    slow[_chunk_of(starts, pos[dash & (nxt == 45)])] = True  # a dash run: "--", "---" and their lookarounds
     # URLs stay one word ("://" anywhere, or "www." first): no cuts
     colon = pos[(ch == 58) & (nxt == 47)]
     colon = colon[(colon + 2 < n) & (c[np.minimum(colon + 2, n - 1)] == 47)]
@@ -680,6 +715,7 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     )
     cut_before = single | (in_run & (prev != 46))
     cut_after = single | (in_run & (nxt != 46))
+    _dash_runs(c, pos, prev, nxt, cut_before, cut_after)
     chunk = _chunk_of(starts, pos)
     fast = ~slow[chunk] & ~url[chunk]
     cut = np.zeros(n + 1, dtype=bool)  # a cut before position p (a mask, not a sort of the positions)
@@ -727,9 +763,108 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
             # offset index of every cut: the chunk's first offset plus the cut's rank inside its chunk
             idx = np.repeat(first[ids] - out_first, k) + np.arange(total)
             cut[np.repeat(s_at, k) + np.array(offsets, dtype=np.int64)[idx]] = True
+    # contractions ("do|n't", "we|'ll") and "'s" (one word, though every suffix character is cut off above)
+    cut[apos_cut[~slow[_chunk_of(starts, apos_cut)]]] = True
+    cut[apos_s[~slow[_chunk_of(starts, apos_s)]]] = False
     cut = cut[:n]  # a cut at the very end, or before whitespace, separates nothing
     cut &= word
     return raw, c, word, cut
+
+
+def _class_at(c: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The class codes at positions ``p`` of ``c``, a space (32) beyond its end."""
+    out = c[np.minimum(p, len(c) - 1)]
+    out[p >= len(c)] = 32
+    return out
+
+
+def _ascii_lower(x: np.ndarray) -> np.ndarray:
+    """Class codes with ASCII upper-case letters made lower-case (the contractions' ``re.IGNORECASE``)."""
+    return np.where((x >= 65) & (x <= 90), x + 32, x)
+
+
+_CONTRACTION_PAIRS = np.array([ord(a) * 256 + ord(b) for a, b in ("re", "ve", "ll")])
+
+
+def _apostrophes(
+    c: np.ndarray, starts: np.ndarray, core_s: np.ndarray, core_e: np.ndarray, slow: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The apostrophes (ASCII "'") of ``_bulk_cuts``' chunks: ``(cuts, joined)``, the contraction cuts to add and
+    the positions after a "'s" suffix's apostrophe whose cut must go; ``core_e`` and ``slow`` are updated.
+
+    In an affix run an apostrophe is an affix character like any other (a word of its own), unless an "s" or "S"
+    follows it ("('s" gives "(" and "'s": ``_suffix_len``'s ``_APOS_S``): that chunk is slow. A core with one
+    apostrophe is ``A'B`` (neither part empty: a core never starts or ends with an affix character):
+    - ``_special``'s contractions (``_CONTRACTION_RE``): B is m, d, re, ve or ll (any case), or t after an "n"
+      that is not A's only character, and A (without that "n") is letters and digits (``[^\\W_]``): two words,
+      "A" and "'B" (or "A less n" and "n't"). ``_special`` looks at a core with affixes only below 32
+      characters: longer ones are slow.
+    - B is "s" or "S": a suffix of two characters (``_APOS_S``), A the core that ``_split_chunk`` goes on with
+      (A is not special: it has no apostrophe and, ending with no ".", is no abbreviation: ``_B_NOT_LAST``).
+    - otherwise no rule looks at the apostrophe (the infix pattern's "end.Start" rule only as a neighbour of a
+      ".", which ``_bulk_cuts`` sees) and the core is split as it is.
+    A core with two or more apostrophes is slow.
+    """
+    q = np.flatnonzero(c == 39)
+    k = _chunk_of(starts, q)
+    in_core = (q >= core_s[k]) & (q < core_e[k])
+    after = _class_at(c, q + 1)
+    slow[k[~in_core & ((after == 115) | (after == 83))]] = True
+    q, k = q[in_core], k[in_core]
+    slow[np.bincount(k, minlength=len(starts)) > 1] = True
+    keep = ~slow[k]
+    q, k = q[keep], k[keep]
+    b_len = core_e[k] - q - 1
+    b0 = _ascii_lower(_class_at(c, q + 1)).astype(np.int32)
+    b1 = _ascii_lower(_class_at(c, q + 2)).astype(np.int32)
+    a_len = q - core_s[k]
+    nt = (b_len == 1) & (b0 == 116) & (a_len >= 2) & (_ascii_lower(c[np.maximum(q - 1, 0)]) == 110)
+    shaped = ((b_len == 1) & ((b0 == 109) | (b0 == 100))) | (
+        (b_len == 2) & np.isin(b0 * 256 + b1, _CONTRACTION_PAIRS)
+    )
+    shaped |= nt
+    # A of letters and digits (checked over at most 31 characters: a longer core is slow anyway)
+    alnum = np.ones(len(q), dtype=bool)
+    for t in range(1, 32):
+        p = q - t
+        alnum &= (p < core_s[k]) | _B_ALNUM[c[np.maximum(p, 0)]]
+    contraction = shaped & alnum
+    long = contraction & (core_e[k] - core_s[k] >= 32)
+    slow[k[long]] = True
+    contraction &= ~long
+    cuts = np.where(nt, q - 1, q)[contraction]
+    apos_s = (b_len == 1) & (b0 == 115) & ~contraction
+    core_e[k[apos_s]] = q[apos_s]
+    return cuts, q[apos_s] + 1
+
+
+def _dash_runs(
+    c: np.ndarray,
+    pos: np.ndarray,
+    prev: np.ndarray,
+    nxt: np.ndarray,
+    cut_before: np.ndarray,
+    cut_after: np.ndarray,
+) -> None:
+    """Marks the cuts of ``_INFIX_RE`` at runs of two or more ASCII dashes in ``cut_before`` / ``cut_after``
+    (over the infix candidates ``pos``, with their neighbours' classes ``prev`` and ``nxt``).
+
+    At a run's first dash the regex tries, in order: after a digit, one "-" (it is followed by "-"); after a
+    letter, "---" or "--" when the whole run is that long and a letter follows it. Nothing else matches inside
+    a run: every later dash has a dash before it, which no look-behind accepts."""
+    i0 = np.flatnonzero((c[pos] == 45) & (nxt == 45) & (prev != 45))
+    if not len(i0):
+        return
+    p0 = pos[i0]
+    c2, c3 = _class_at(c, p0 + 2), _class_at(c, p0 + 3)
+    three = c2 == 45
+    after_run = np.where(three, c3, c2)  # a dash where the run is longer: no letter, no match
+    pv = prev[i0]
+    digit = _B_DIGIT[pv]
+    letter = _B_ALPHA[pv] & _B_ALPHA[after_run]
+    cut_before[i0[digit | letter]] = True
+    cut_after[i0[digit]] = True
+    cut_after[(i0 + np.where(three, 2, 1))[letter]] = True  # the run's last dash: pos holds every dash
 
 
 _B_PUNCT = _class_table("".join(c for c in PUNCTUATION if c.isascii()))
