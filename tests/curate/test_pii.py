@@ -1042,7 +1042,9 @@ def test_ipv6_exact_ranges_match_ipaddress():
     hi = np.array([a >> 64 for a in addresses], dtype=np.uint64)
     lo = np.array([a & (1 << 64) - 1 for a in addresses], dtype=np.uint64)
     expected = [_r_ipv6_ok("", 0, ipaddress.IPv6Address(a).exploded, False) for a in addresses]
-    assert pii_module._ipv6_exact_personal(hi, lo).tolist() == expected
+    personal, exact = pii_module._ipv6_exact_personal(hi, lo)
+    assert exact.all()
+    assert personal.tolist() == expected
 
 
 @settings(max_examples=300, deadline=None)

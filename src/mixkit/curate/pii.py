@@ -502,14 +502,14 @@ def _has_digit_anchor(text: str, b: np.ndarray) -> bool:
         return True
     if not text.isascii() and _NON_ASCII_DIGIT.search(text) is not None:
         return _DIGIT_ANCHOR.search(text) is not None
-    digits = np.flatnonzero((b[:n] - 48) < 10)
-    if not len(digits):
-        return False
     edges = np.diff(_lookup(_ANCHOR_RUN, b[:n]).view(np.int8), prepend=np.int8(0), append=np.int8(0))
     r_starts, r_ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     long = r_ends - r_starts >= 7
     r_starts, r_ends = r_starts[long], r_ends[long]
-    if not len(r_starts):
+    if not len(r_starts):  # (before the digits: texts of many digits in short runs, as IPv6 dumps, stop here)
+        return False
+    digits = np.flatnonzero((b[:n] - 48) < 10)
+    if not len(digits):
         return False
     first = digits[np.minimum(np.searchsorted(digits, r_starts), len(digits) - 1)]
     return bool(((first >= r_starts) & (r_ends - first >= 7)).any())
@@ -762,11 +762,12 @@ _IPV6_TOKEN = _byte_table(_WORD + ":.%?" + "".join(map(chr, range(128, 256))))
 _HEX = _byte_table(string.hexdigits)
 
 
-def _ipv6_anchors(b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Starts and ends of ``_IPV6_ANCHOR.finditer`` (":" hex digits ":"), from the colons: consecutive colons with
-    only hex digits between them form a link, and in each chain of links a left-to-right scan takes the 1st,
-    3rd, 5th ... (a match consumes its closing colon)."""
-    colons = np.flatnonzero(b[:n] == 58)
+def _ipv6_anchors(b: np.ndarray, n: int, colons: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of ``_IPV6_ANCHOR.finditer`` (":" hex digits ":"), from the colons (``colons``: their
+    positions, where known): consecutive colons with only hex digits between them form a link, and in each chain
+    of links a left-to-right scan takes the 1st, 3rd, 5th ... (a match consumes its closing colon)."""
+    if colons is None:
+        colons = np.flatnonzero(b[:n] == 58)
     if len(colons) < 2:
         return _NO_SPANS, _NO_SPANS
     # two colons are linked where the first non-hex character after the first is the second
@@ -1036,7 +1037,6 @@ def _ipv6_exact_ranges() -> dict[int, tuple[np.ndarray, np.ndarray]]:
 
 _IPV6_EXACT_RANGES = _ipv6_exact_ranges()
 _IPV6_EXACT_HI = frozenset(_IPV6_EXACT_RANGES)
-_IPV6_EXACT_HI_ARRAY = np.array(sorted(_IPV6_EXACT_HI), dtype=np.uint64)
 
 
 def _ipv6_hi_personal(hi: int) -> bool:
@@ -1045,15 +1045,18 @@ def _ipv6_hi_personal(hi: int) -> bool:
     return _ipv6_personal(ipaddress.IPv6Address(hi << 64))
 
 
-def _ipv6_exact_personal(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
-    """``_ipv6_personal`` of the addresses of top 64 bits ``hi`` (each in ``_IPV6_EXACT_HI``) and low ``lo``
-    (uint64), from the stretches of ``_IPV6_EXACT_RANGES``."""
+def _ipv6_exact_personal(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_ipv6_personal`` of the addresses of top 64 bits ``hi`` and low 64 bits ``lo`` (uint64) whose top 64 bits
+    are in ``_IPV6_EXACT_HI``, from the stretches of ``_IPV6_EXACT_RANGES`` (False elsewhere); and the mask of
+    those addresses."""
     personal = np.zeros(len(hi), dtype=bool)
-    for h in np.unique(hi).tolist():
+    exact = np.zeros(len(hi), dtype=bool)
+    for h, (starts, verdicts) in _IPV6_EXACT_RANGES.items():  # a few (one on Python 3.11: 0)
         at = np.flatnonzero(hi == h)
-        starts, verdicts = _IPV6_EXACT_RANGES[h]
-        personal[at] = verdicts[np.searchsorted(starts, lo[at], side="right") - 1]
-    return personal
+        if len(at):
+            personal[at] = verdicts[np.searchsorted(starts, lo[at], side="right") - 1]
+            exact[at] = True
+    return personal, exact
 
 
 def _ipv6_shapes(
@@ -1111,12 +1114,20 @@ def _ipv6_shapes(
         s, e, kc, cc = starts[cand], ends[cand], k[cand], c0[cand]
         ncol = len(colon_at)
 
+        # the four bytes from each position as one little-endian number (an unaligned view of a padded copy)
+        quad = np.ndarray(
+            (len(mb) + 1,), dtype="<u4", buffer=np.append(mb, np.zeros(4, np.uint8)), strides=(1,)
+        )
+
         def hex_value(ps: np.ndarray, length: np.ndarray) -> np.ndarray:
-            value = np.zeros(len(ps), dtype=np.int64)
-            for i in range(4):
-                more = i < length
-                value[more] = value[more] * 16 + _HEX_VALUE[mb[ps[more] + i]]
-            return value
+            # the hex number of ``length`` (0-4) hex digits from ``ps``, from its four bytes at once: a digit's
+            # value is its low 4 bits, plus 9 for a letter (bit 6: a-f, A-F)
+            x = quad[ps]
+            x = ((x & 0x0F0F0F0F) + (x >> 6 & 0x01010101) * 9) & 0x0F0F0F0F
+            x = x.byteswap()  # the first digit highest: one byte per digit, then one nibble per digit
+            x |= x >> 4
+            x = (x & 0xFF) | (x >> 8 & 0xFF00)
+            return x >> (16 - 4 * length).astype(np.uint32)
 
         # the first group: the first part, before the token's first colon (empty where it is one)
         first = hex_value(s, colon_at[np.minimum(cc, ncol - 1)] - s)
@@ -1124,34 +1135,34 @@ def _ipv6_shapes(
         sp = np.flatnonzero(special)
         s, e, kc, cc = s[sp], e[sp], kc[sp], cc[sp]
         m = np.where(compressed[cand[sp]], np.searchsorted(colon_at, dd[cand[sp]]) - cc, 7)
-
-        def expand(at: np.ndarray, hs: range, value: np.ndarray) -> np.ndarray:
-            """``value`` (uint64) followed by the groups ``hs`` of the tokens ``at``: the part that each group
-            comes from (-1: a zero group of the "::") is, part j before the "::" (the empty part m + 1), group j;
-            part j after it, group 7 - (k - j)."""
-            ka, ca, ma = kc[at], cc[at], m[at]
-            for h in hs:
-                j = np.where(h <= ma, h, h - 7 + ka)
-                j = np.where((h <= ma) | (j >= ma + 2), j, -1)
-                ps = np.where(j <= 0, s[at], colon_at[np.minimum(ca + j - 1, ncol - 1)] + 1)
-                pe = np.where(j == ka, e[at], colon_at[np.minimum(ca + np.maximum(j, 0), ncol - 1)])
-                value = value * np.uint64(65536) + hex_value(ps, np.where(j < 0, 0, pe - ps)).astype(
-                    np.uint64
-                )
-            return value
-
-        # the top 64 bits (the first group and the next three); where they are in ``_IPV6_EXACT_HI`` the low 64
-        # bits too
-        hi = expand(np.arange(len(sp)), range(1, 4), first[sp].astype(np.uint64))
-        personal = np.zeros(len(sp), dtype=bool)
-        exact = np.isin(hi, _IPV6_EXACT_HI_ARRAY)
-        if exact.any():
-            at = np.flatnonzero(exact)
-            personal[at] = _ipv6_exact_personal(
-                hi[at], expand(at, range(4, 8), np.zeros(len(at), dtype=np.uint64))
-            )
-        if not exact.all():
-            at = np.flatnonzero(~exact)
+        # the eight groups: part j (before the token's first colon for j = 0, after its j-th colon otherwise) is
+        # group j before the "::" (parts 0 to m; the empty part m + 1 lies between its colons) and group
+        # 7 - (k - j) after it; the groups that "::" stands for stay 0 (an empty part's slot is one of them).
+        # Parts are laid out token after token: part j of the token with parts from ``offsets`` is part
+        # offsets + j, its colon before it colon cc + j - 1, its slot in the groups 8 * token + j (+ 7 - k past
+        # the "::")
+        nparts = kc + 1
+        offsets = np.cumsum(nparts) - nparts
+        total = int(nparts.sum())
+        ci = np.arange(-1, total - 1) + np.repeat(cc - offsets, nparts)
+        ps = colon_at[np.maximum(ci, 0)] + 1
+        ps[offsets] = s
+        pe = colon_at[np.minimum(ci + 1, ncol - 1)]
+        pe[offsets + kc] = e
+        shift = np.zeros(total + 1, dtype=np.int64)
+        past = np.flatnonzero(m < kc)
+        shift[offsets[past] + m[past] + 1] = 7 - kc[past]
+        shift[offsets[past] + nparts[past]] = kc[past] - 7
+        slot = np.arange(total) + np.repeat(8 * np.arange(len(sp)) - offsets, nparts) + np.cumsum(shift[:-1])
+        g = np.zeros((len(sp), 8), dtype=np.uint64)
+        g.ravel()[slot] = hex_value(ps, pe - ps)
+        # the top 64 bits; where they are in ``_IPV6_EXACT_HI`` the low 64 bits too
+        hi = g[:, 0] << np.uint64(48) | g[:, 1] << np.uint64(32) | g[:, 2] << np.uint64(16) | g[:, 3]
+        lo = g[:, 4] << np.uint64(48) | g[:, 5] << np.uint64(32) | g[:, 6] << np.uint64(16) | g[:, 7]
+        personal, exact = _ipv6_exact_personal(hi, lo)
+        rest = ~exact
+        if rest.any():
+            at = np.flatnonzero(rest)
             keys, inverse = np.unique(hi[at], return_inverse=True)
             verdicts = np.array([_ipv6_hi_personal(h) for h in keys.tolist()], dtype=bool)
             personal[at] = verdicts[inverse.ravel()]
@@ -1342,13 +1353,13 @@ def _find(text: str, wanted: set[str], private: bool) -> tuple[_Ints, _Ints, _In
         found.append((starts[keep], ends[keep], _PRIORITY[typ]))
     if "IP_ADDRESS" in wanted:
         # numpy pays off only on colon-dense texts (10%+): its pass over the whole text costs ~30-100 ms
-        dense = n >= _VECTOR_MIN_CHARS and text.count(":") > n // 10
-        anchors = _ipv6_anchors(b, n) if dense else _spans(_IPV6_ANCHOR.finditer(text))
+        colons = np.flatnonzero(b[:n] == 58) if n >= _VECTOR_MIN_CHARS else _NO_SPANS
+        dense = len(colons) > n // 10
+        anchors = _ipv6_anchors(b, n, colons) if dense else _spans(_IPV6_ANCHOR.finditer(text))
         windows = _merged(*anchors, n, 41, 41)
         masked = _masked(text, windows) if windows else text
         by_token = None
         if windows and n >= _VECTOR_MIN_CHARS:
-            colons = np.flatnonzero(b[:n] == 58)
             ipv6_of = _token_ipv6_private if private else _token_ipv6
             shapes = _ipv6_shapes_private if private else _ipv6_shapes
             by_token = _token_spans(
