@@ -1135,37 +1135,50 @@ def _ipv6_shapes(
         sp = np.flatnonzero(special)
         s, e, kc, cc = s[sp], e[sp], kc[sp], cc[sp]
         m = np.where(compressed[cand[sp]], np.searchsorted(colon_at, dd[cand[sp]]) - cc, 7)
-        # the eight groups: part j (before the token's first colon for j = 0, after its j-th colon otherwise) is
-        # group j before the "::" (parts 0 to m; the empty part m + 1 lies between its colons) and group
-        # 7 - (k - j) after it; the groups that "::" stands for stay 0 (an empty part's slot is one of them).
-        # Parts are laid out token after token: part j of the token with parts from ``offsets`` is part
-        # offsets + j, its colon before it colon cc + j - 1, its slot in the groups 8 * token + j (+ 7 - k past
-        # the "::")
-        nparts = kc + 1
-        offsets = np.cumsum(nparts) - nparts
-        total = int(nparts.sum())
-        ci = np.arange(-1, total - 1) + np.repeat(cc - offsets, nparts)
-        ps = colon_at[np.maximum(ci, 0)] + 1
-        ps[offsets] = s
-        pe = colon_at[np.minimum(ci + 1, ncol - 1)]
-        pe[offsets + kc] = e
-        shift = np.zeros(total + 1, dtype=np.int64)
-        past = np.flatnonzero(m < kc)
-        shift[offsets[past] + m[past] + 1] = 7 - kc[past]
-        shift[offsets[past] + nparts[past]] = kc[past] - 7
-        slot = np.arange(total) + np.repeat(8 * np.arange(len(sp)) - offsets, nparts) + np.cumsum(shift[:-1])
-        g = np.zeros((len(sp), 8), dtype=np.uint64)
-        g.ravel()[slot] = hex_value(ps, pe - ps)
+
+        def groups(rows: np.ndarray, g0: int, g1: int) -> np.ndarray:
+            """Groups ``g0`` to ``g1`` (1 <= g0 <= g1 <= 7) of the special tokens ``rows``, as one
+            number (uint64). Part j (after the token's j-th colon; part 0 is before its first colon) is group j
+            before the "::" (parts 0 to m; the empty part m + 1 lies between its colons) and group 7 - (k - j)
+            after it; the groups that "::" stands for are 0. The parts wanted are laid out token after token."""
+            kr, mr = kc[rows], m[rows]
+            # per token: the parts j0 <= j < j1 before the "::" (every part of a full address, m = 7), then
+            # those after it, with the shift from part to group
+            j0 = np.concatenate((np.full(len(rows), g0), np.maximum(mr + 2, g0 + kr - 7)))
+            j1 = np.concatenate((np.minimum(np.minimum(mr, kr), g1) + 1, np.minimum(kr, g1 + kr - 7) + 1))
+            shift = np.concatenate((np.zeros(len(rows), dtype=np.int64), 7 - kr))
+            who = np.tile(np.arange(len(rows)), 2)
+            count = np.maximum(j1 - j0, 0)
+            total = int(count.sum())
+            value = np.zeros((len(rows), g1 - g0 + 1), dtype=np.uint64)
+            if total:
+                part = np.arange(total) + np.repeat(j0 - (np.cumsum(count) - count), count)
+                w = np.repeat(who, count)
+                kw, cw = kr[w], cc[rows][w]
+                ps = colon_at[cw + part - 1] + 1  # (part >= 1)
+                pe = np.where(part == kw, e[rows][w], colon_at[np.minimum(cw + part, ncol - 1)])
+                slot = w * (g1 - g0 + 1) + part + np.repeat(shift, count) - g0
+                value.ravel()[slot] = hex_value(ps, pe - ps)
+            out = value[:, 0]
+            for i in range(1, g1 - g0 + 1):
+                out = out << np.uint64(16) | value[:, i]
+            return out
+
         # the top 64 bits; where they are in ``_IPV6_EXACT_HI`` the low 64 bits too
-        hi = g[:, 0] << np.uint64(48) | g[:, 1] << np.uint64(32) | g[:, 2] << np.uint64(16) | g[:, 3]
-        lo = g[:, 4] << np.uint64(48) | g[:, 5] << np.uint64(32) | g[:, 6] << np.uint64(16) | g[:, 7]
-        personal, exact = _ipv6_exact_personal(hi, lo)
-        rest = ~exact
-        if rest.any():
-            at = np.flatnonzero(rest)
-            keys, inverse = np.unique(hi[at], return_inverse=True)
+        hi = first[sp].astype(np.uint64) << np.uint64(48) | groups(np.arange(len(sp)), 1, 3)
+        personal = np.zeros(len(sp), dtype=bool)
+        exact = np.isin(hi, np.array(sorted(_IPV6_EXACT_HI), dtype=np.uint64))
+        if exact.any():
+            at = np.flatnonzero(exact)
+            personal[at] = _ipv6_exact_personal(hi[at], groups(at, 4, 7))[0]
+        if not exact.all():
+            # the others by their top 64 bits alone, each distinct value once (runs of one value read once)
+            at = np.flatnonzero(~exact)
+            hr = hi[at]
+            head = np.concatenate(([True], hr[1:] != hr[:-1]))
+            keys, inverse = np.unique(hr[head], return_inverse=True)
             verdicts = np.array([_ipv6_hi_personal(h) for h in keys.tolist()], dtype=bool)
-            personal[at] = verdicts[inverse.ravel()]
+            personal[at] = verdicts[inverse.ravel()][np.cumsum(head) - 1]
         whole = whole.copy()
         whole[cand[sp]] = personal
         none[cand[sp]] = ~personal
