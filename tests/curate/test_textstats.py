@@ -534,6 +534,15 @@ def test_classified_characters_split_as_their_class_says():
     assert not inert[0x2014] and not inert[0x2019] and not inert[0x24B6]  # —, ’ (named by rules), Ⓐ (cased)
 
 
+@pytest.mark.parametrize(
+    "text", ["can’t we’ll it’s ’s (don’t) x’", "can't we'll it's 's (don't) x'", "a--b 1--2 c---d"]
+)
+def test_bulk_split_reads_apostrophes_and_dash_runs(text):
+    # each kind alone in its text (a pass that runs only when the text holds its character)
+    assert textstats._bulk_split_words(text) == textstats._expand_chunks(text.split())
+    assert textstats._bulk_split_words(text) != text.split()
+
+
 def test_non_ascii_whitespace_table_is_str_isspace():
     # the bulk split cuts on exactly the characters str.split cuts on
     assert set(textstats._NON_ASCII_SPACES) == {c for c in range(128, 0x110000) if chr(c).isspace()}
@@ -574,15 +583,15 @@ def test_split_words_takes_the_bulk_path_on_random_tokens_with_the_same_words(mo
     assert split_words(text) == textstats._expand_chunks(text.split())
 
 
-# ASCII, plain non-ASCII letters and inert characters (stats from the arrays), and Latin-1 letters and ’ (stats
-# from the word list)
+# ASCII, plain non-ASCII letters, inert characters and ’ (stats from the arrays), and characters of their own
+# class (— …: stats from the word list)
 @pytest.mark.parametrize(
     ("extra", "arrays"),
     [
         ("", True),
         (" жизнь, слово. Ωmega x", True),
         (" x😀y ©z 😀 it's we'll (don't) a--b c---d 1--2 ™.", True),
-        (" café ’", False),
+        (" café ’ — …", False),
     ],
 )
 def test_text_stats_on_the_bulk_path_match_the_word_list(extra, arrays, monkeypatch):

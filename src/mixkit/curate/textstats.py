@@ -364,6 +364,8 @@ _NON_ASCII, _NON_ASCII_SPACE, _NON_ASCII_LOWER, _NON_ASCII_UPPER, _NON_ASCII_LET
 _LATIN1_LOWER, _LATIN1_UPPER = 133, 134  # ß-ö ø-ÿ and À-Ö Ø-Þ: also in the "end.Start" infix's classes
 # a character no word-splitting rule names or tests (``_letter_classes``): emoji, most symbols, private use
 _NON_ASCII_INERT = 135
+# a currency sign (£ € ¥ …): "$" in every rule, but outside PUNCTUATION (the word features ask)
+_NON_ASCII_CURRENCY = 136
 _CLASSED = 0x20000  # code points with a class of their own (planes 0 and 1); above: ``_NON_ASCII``
 # ``str.isspace`` outside ASCII (the whitespace ``str.split`` cuts on); a test checks it against every code point
 _NON_ASCII_SPACES = (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
@@ -392,14 +394,17 @@ _B_ALNUM = _B_DIGIT | _B_ALPHA
 # ends with "."; one with an affix apostrophe starts or ends with an affix character, which no contraction does).
 # Conservative: any other chunk takes ``_split_chunk``.
 # Affix characters that ``_prefix_len`` / ``_suffix_len`` strip one at a time whatever their neighbours (ASCII).
-_B_AFFIX_PRE = _class_table("".join(c for c in _PREFIX_CHARS if c.isascii()))
+_B_AFFIX_PRE = _class_table("".join(c for c in _PREFIX_CHARS if c.isascii()), _NON_ASCII_CURRENCY)
 _B_AFFIX_SUF = _class_table("".join(c for c in _SUFFIX_CHARS if c.isascii()))
 _AFFIX_MAX = 8  # affix characters per side handled by the whole-text split (more: the per-chunk path)
 _B_NOT_FIRST = _class_table(
-    "".join(c for c in _PREFIX_CHARS if c.isascii()) + ".+", _NON_ASCII, _NON_ASCII_SPACE
+    "".join(c for c in _PREFIX_CHARS if c.isascii()) + ".+", _NON_ASCII, _NON_ASCII_SPACE, _NON_ASCII_CURRENCY
 )
 _B_NOT_LAST = _class_table(
-    "".join(c for c in _SUFFIX_CHARS if c.isascii()) + ".+$%", _NON_ASCII, _NON_ASCII_SPACE
+    "".join(c for c in _SUFFIX_CHARS if c.isascii()) + ".+$%",
+    _NON_ASCII,
+    _NON_ASCII_SPACE,
+    _NON_ASCII_CURRENCY,
 )
 _B_NOT_INSIDE = _class_table("", _NON_ASCII)
 # ``_INFIX_RE`` on ASCII: every match is one of these characters (or a run of them: "..", "--")
@@ -417,6 +422,48 @@ _B_UPPER_Q = _class_table(string.ascii_uppercase + "'\"`", _LATIN1_UPPER)  # the
 
 
 _LETTER_CLASSES: np.ndarray | None = None
+# contexts in which ``_rule_signature`` runs the infix pattern on a character
+_PROBES = (
+    "a{}b",
+    "1{}2",
+    "A{}B",
+    "a.{}",
+    "{}.A",
+    "{}",
+    "a{}",
+    "{}a",
+    "1{}",
+    "{}1",
+    "{}{}",
+    "a{}.B",
+    "a.{}B",
+    "-{}-",
+)
+
+
+def _rule_signature(ch: str, punctuation: bool | None = None) -> tuple:
+    """What the word-splitting rules do with ``ch``: its sets, predicates, infix matches in ``_PROBES``,
+    contraction and "'s" roles, and PUNCTUATION (the word features; ``punctuation`` overrides it). Two characters
+    with the same signature are split alike wherever they stand (``_letter_classes`` gives them one code)."""
+    infix = tuple(tuple(m.span() for m in _INFIX_RE.finditer(p.format(ch, ch))) for p in _PROBES)
+    return (
+        ch in _PREFIX_CHARS,
+        ch in _SUFFIX_CHARS,
+        ch in _PERIOD_AFTER,
+        ch in _CURRENCY,
+        any(ch in u for u in _UNITS),
+        ch.isalpha(),
+        ch.isdigit(),
+        ch.isupper(),
+        ch.islower(),
+        ch.isspace(),
+        bool(re.match(r"\w", ch)),
+        infix,
+        bool(_CONTRACTION_RE.match(f"do{ch}ll")),
+        bool(_CONTRACTION_RE.match(f"don{ch}t")),
+        f"{ch}s" in _APOS_S,
+        ch in PUNCTUATION_SET if punctuation is None else punctuation,
+    )
 
 
 def _letter_classes() -> np.ndarray:
@@ -474,6 +521,18 @@ def _letter_classes() -> np.ndarray:
         table[np.r_[0xDF:0xF7, 0xF8:0x100]] = _LATIN1_LOWER
         table[np.r_[0xC0:0xD7, 0xD8:0xDF]] = _LATIN1_UPPER
         table[[c for c in _NON_ASCII_SPACES if c < 0x100]] = _NON_ASCII_SPACE
+        # non-ASCII characters that every rule treats as an ASCII one take its code: ’ is "'", “ ” ‘ ´ are '"',
+        # « » 。 ， （ are "(", • ″ are "@" (punctuation no rule names), and the currency signs are "$" but for
+        # PUNCTUATION
+        like = {_rule_signature(chr(code)): code for code in (34, 39, 40, 64)}
+        dollar = _rule_signature("$", punctuation=False)
+        for ch in sorted(named):
+            if not ch.isascii() and ord(ch) < _CLASSED:
+                sig = _rule_signature(ch)
+                if sig in like:
+                    table[ord(ch)] = like[sig]
+                elif sig == dollar:
+                    table[ord(ch)] = _NON_ASCII_CURRENCY
         latin1 = [c for c in range(0x80, 0x100) if not re.match(r"[\w\s]", chr(c))]
         table[[c for c in latin1 if not (chr(c).isupper() or chr(c).islower() or chr(c) in named)]] = (
             _NON_ASCII_INERT
@@ -673,19 +732,29 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
         dot = dot[~short]
     core_e[dot] -= 1
     apos_cut = apos_s = np.zeros(0, dtype=np.int64)
-    if "'" in text:
+    if "'" in text or "’" in text:  # "’" has the class of "'"
         apos_cut, apos_s = _apostrophes(c, starts, core_s, core_e, slow)
     slow |= _B_NOT_FIRST[c[core_s]] | _B_NOT_LAST[c[core_e - 1]]
     length = core_e - core_s
     if raw is not c:  # an ASCII text has no such character: skip the pass
         slow[_chunk_of(starts, np.flatnonzero(_in_class(cb, _T_NOT_INSIDE)))] = True
-    for k, units in _UNIT_CODES.items():  # a unit after a digit at the end is a suffix ("10km")
-        at = np.flatnonzero((length > k) & ~slow)
+    # A unit after a digit at the end is a suffix ("10km": the longest such unit, ``_suffix_len``), one word; the
+    # core then ends with the digit, which no suffix rule strips, and ``_split_chunk`` goes on with it.
+    joined = [apos_s]  # places inside a suffix of several characters, where the affix cuts below must not be
+    unit = np.zeros(len(starts), dtype=np.int64)
+    for k in sorted(_UNIT_CODES, reverse=True):
+        at = np.flatnonzero((length > k) & ~slow & (unit == 0))
         e = core_e[at]
         code = np.zeros(len(at), dtype=np.uint32)
         for t in range(k, 0, -1):
             code = (code << 8) | c[e - t]
-        slow[at[_B_DIGIT[c[e - k - 1]] & np.isin(code, units)]] = True
+        unit[at[_B_DIGIT[c[e - k - 1]] & np.isin(code, _UNIT_CODES[k])]] = k
+    if unit.any():
+        at = np.flatnonzero(unit)
+        core_e[at] -= unit[at]
+        inside = unit[at] - 1
+        joined.append(np.repeat(core_e[at] + 1, inside) + _ranks(inside))
+        length = core_e - core_s
     # candidate infix characters, with their neighbours (a space beyond either end of the text)
     pos = np.flatnonzero(_in_class(cb, _T_INFIX))
     ch = c[pos]
@@ -763,12 +832,22 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
             # offset index of every cut: the chunk's first offset plus the cut's rank inside its chunk
             idx = np.repeat(first[ids] - out_first, k) + np.arange(total)
             cut[np.repeat(s_at, k) + np.array(offsets, dtype=np.int64)[idx]] = True
-    # contractions ("do|n't", "we|'ll") and "'s" (one word, though every suffix character is cut off above)
+    # contractions ("do|n't", "we|'ll"); "'s" and units are one word each, though every suffix character is cut
+    # off above
     cut[apos_cut[~slow[_chunk_of(starts, apos_cut)]]] = True
-    cut[apos_s[~slow[_chunk_of(starts, apos_s)]]] = False
+    joined = np.concatenate(joined)
+    cut[joined[~slow[_chunk_of(starts, joined)]]] = False
     cut = cut[:n]  # a cut at the very end, or before whitespace, separates nothing
     cut &= word
     return raw, c, word, cut
+
+
+def _ranks(k: np.ndarray) -> np.ndarray:
+    """0, 1, …, k[0] - 1, 0, 1, …, k[1] - 1, …: each element's rank in its group of ``k``."""
+    total = int(k.sum())
+    first = np.zeros(len(k), dtype=np.int64)
+    np.cumsum(k[:-1], out=first[1:])
+    return np.arange(total) - np.repeat(first, k)
 
 
 def _class_at(c: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -789,7 +868,7 @@ _CONTRACTION_PAIRS = np.array([ord(a) * 256 + ord(b) for a, b in ("re", "ve", "l
 def _apostrophes(
     c: np.ndarray, starts: np.ndarray, core_s: np.ndarray, core_e: np.ndarray, slow: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The apostrophes (ASCII "'") of ``_bulk_cuts``' chunks: ``(cuts, joined)``, the contraction cuts to add and
+    """The apostrophes ("'" and "’", one class) of ``_bulk_cuts``' chunks: ``(cuts, joined)``, the contraction cuts to add and
     the positions after a "'s" suffix's apostrophe whose cut must go; ``core_e`` and ``slow`` are updated.
 
     In an affix run an apostrophe is an affix character like any other (a word of its own), unless an "s" or "S"
