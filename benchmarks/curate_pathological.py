@@ -12,8 +12,10 @@ datatrove 0.10.1's Gopher repetition filter spent 35 s on 200 KB of pure punctua
   run and space-separated
 - at the limit: log-like dumps made only of PII-like tokens (IPv4, IPv6, e-mails, key assignments, colon runs),
   one value repeated, and random IPv6 addresses and e-mails; JSON lines of random values (ids, e-mails, IPs);
-  random numbers, compressed IPv6 addresses, phone numbers, Cyrillic and accented words with punctuation, and
-  upper-case tokens ending in ".": every chunk new, the case the per-chunk word split cache cannot help
+  random numbers, compressed IPv6 addresses, phone numbers, Cyrillic and accented words with punctuation,
+  upper-case tokens ending in ".", contractions, emoji, ª º µ, dash runs, typographic quotes and currency signs,
+  Chinese clauses with Latin tokens: every chunk new, the case the per-chunk word split cache cannot help;
+  IPv6 addresses with a zero upper half, e-mails of unusual shapes and digit groups (PII look-alikes)
 
 Usage: python benchmarks/curate_pathological.py [--steps gopher_repetition,c4] [--repeat 3]
 Times are CPU seconds of this process (time.process_time); with --repeat N each is the median of N runs on a fresh
@@ -80,14 +82,15 @@ def _chinese_prose(n_chars: int, rng: random.Random) -> str:
 
 
 def _random_tokens(size: int, rng: random.Random, make) -> str:
-    """``size`` characters of tokens drawn by ``make(rng)``."""
+    """Tokens drawn by ``make(rng)`` up to ``size`` bytes of UTF-8 (the size limit counts bytes: a non-ASCII
+    document holds fewer characters)."""
     out: list[str] = []
     total = 0
     while total < size:
         tok = make(rng)
         out.append(tok)
-        total += len(tok)
-    return "".join(out)[:size]
+        total += len(tok.encode())
+    return "".join(out).encode()[:size].decode("utf-8", "ignore")  # "ignore": a character cut in two
 
 
 def documents(big_mb: float = 10.0) -> dict[str, str]:
@@ -206,6 +209,27 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
                 + " "
             ),
         ),
+        # typographic quotes, apostrophes and currency signs around random words; Chinese clauses with random
+        # Latin tokens and numbers (a Chinese page, whose words mix characters and chunks)
+        f"random_quotes_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                r.choice(("“{}”", "«{}»", "{}’s", "‘{}’,", "€{}", "{}。", "（{}）")).format(
+                    "".join(r.choices(string.ascii_lowercase + "0123456789", k=r.randint(2, 8)))
+                )
+                + " "
+            ),
+        ),
+        f"chinese_random_latin_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                "".join(chr(r.randint(0x4E00, 0x4E00 + 500)) for _ in range(r.randint(1, 4)))
+                + "".join(r.choices(string.ascii_letters + "0123456789-_.", k=r.randint(2, 9)))
+                + r.choice(("，", "。", " ", ""))
+            ),
+        ),
         # PII look-alikes on the per-token paths: IPv6 addresses with a zero upper half, e-mails of unusual
         # shapes, digit groups with separators (dates, ranges, codes) that never repeat
         f"pii_ipv6_low_{mb}": _random_tokens(
@@ -228,7 +252,9 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
             five_mb,
             rng,
             lambda r: (
-                r.choice("-/.: ").join(str(r.randint(0, 10 ** r.randint(1, 5))) for _ in range(r.randint(2, 4)))
+                r.choice("-/.: ").join(
+                    str(r.randint(0, 10 ** r.randint(1, 5))) for _ in range(r.randint(2, 4))
+                )
                 + r.choice(" \n,;")
             ),
         ),
