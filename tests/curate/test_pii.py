@@ -1048,6 +1048,14 @@ def test_ipv6_exact_ranges_match_ipaddress():
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.lists(st.booleans(), max_size=60), st.integers(1, 40))
+def test_has_run_matches_the_longest_run(flags, length):
+    """The doubling test for a run of ``length`` True flags agrees with the longest run counted one by one."""
+    longest = max((len(r) for r in "".join("x" if f else " " for f in flags).split()), default=0)
+    assert pii_module._has_run(np.array(flags, dtype=bool), length) == (longest >= length)
+
+
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(
         st.sampled_from(["1", "23", " ", "-", ".", "(", ")", "a", ":", "\n", "٣", "é", "中"]), max_size=40

@@ -489,6 +489,17 @@ def _digit_starts(
 _ANCHOR_RUN = _byte_table(string.digits + " -.()")
 
 
+def _has_run(flags: np.ndarray, length: int) -> bool:
+    """Whether ``flags`` (booleans) holds ``length`` or more True in a row: each pass ANDs the flags with a shifted
+    copy, so that flag i comes to stand for the span from i on, which doubles (log2 passes, no index arrays)."""
+    run, span = flags, 1
+    while span < length and len(run):
+        step = min(span, length - span)
+        run = run[:-step] & run[step:]
+        span += step
+    return bool(run.any())
+
+
 def _has_digit_anchor(text: str, b: np.ndarray) -> bool:
     r"""Whether ``_DIGIT_ANCHOR`` (a digit and 6+ more of [\d \-.()]) matches in ``text`` (bytes ``b``).
 
@@ -502,12 +513,13 @@ def _has_digit_anchor(text: str, b: np.ndarray) -> bool:
         return True
     if not text.isascii() and _NON_ASCII_DIGIT.search(text) is not None:
         return _DIGIT_ANCHOR.search(text) is not None
-    edges = np.diff(_lookup(_ANCHOR_RUN, b[:n]).view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    in_run = _lookup(_ANCHOR_RUN, b[:n])
+    if not _has_run(in_run, 7):  # (texts of many digits in short runs, as IPv6 dumps, stop here)
+        return False
+    edges = np.diff(in_run.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     r_starts, r_ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     long = r_ends - r_starts >= 7
     r_starts, r_ends = r_starts[long], r_ends[long]
-    if not len(r_starts):  # (before the digits: texts of many digits in short runs, as IPv6 dumps, stop here)
-        return False
     digits = np.flatnonzero((b[:n] - 48) < 10)
     if not len(digits):
         return False
@@ -1475,7 +1487,10 @@ def _assignment_values(b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, n
     characters if it is 16+ long, then its "=" signs. The byte before that value start is the operator, ">", a
     space, a tab or a quote, none of them a value character: a value starts a run of value characters, so the
     runs of 16+ are found first (none: no assignment at all)."""
-    runs = np.diff(_lookup(_VALUE, b).view(np.int8), prepend=np.int8(0))
+    in_value = _lookup(_VALUE, b)
+    if not _has_run(in_value, 16):
+        return _NO_SPANS, _NO_SPANS, _NO_SPANS
+    runs = np.diff(in_value.view(np.int8), prepend=np.int8(0))
     r_starts, r_ends = np.flatnonzero(runs == 1), np.flatnonzero(runs == -1)  # the padding ends every run
     long = r_ends - r_starts >= 16
     r_starts, r_ends = r_starts[long], r_ends[long]
