@@ -997,8 +997,8 @@ def _email_shapes(mb: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple
 
 
 # per-byte features of IPv6 tokens: a character other than a hex digit or ":", a decimal digit, the first of five
-# hex digits in a row, the first of two colons in a row
-_V6_IMPURE, _V6_DIGIT, _V6_FIVE_HEX, _V6_DOUBLE_COLON = 1, 2, 4, 8
+# hex digits in a row
+_V6_IMPURE, _V6_DIGIT, _V6_FIVE_HEX = 1, 2, 4
 _V6_FEAT = (
     ~_byte_table(string.hexdigits + ":") * _V6_IMPURE + _byte_table(string.digits) * _V6_DIGIT
 ).astype(np.uint8)
@@ -1091,31 +1091,29 @@ def _ipv6_shapes(
     feat = _lookup(_V6_FEAT, mb).copy()
     five = hexd[:-4] & hexd[1:-3] & hexd[2:-2] & hexd[3:-1] & hexd[4:]
     feat[:-4] |= five.view(np.uint8) * np.uint8(_V6_FIVE_HEX)
-    pair = colon[:-1] & colon[1:]
-    feat[:-1] |= pair.view(np.uint8) * np.uint8(_V6_DOUBLE_COLON)
     ors = _or_over(feat, np.stack((starts, ends), axis=1))[:, 0]
     colon_at = np.flatnonzero(colon)
+    ncol = len(colon_at)
     c0 = np.searchsorted(colon_at, starts)
     k = np.searchsorted(colon_at, ends) - c0
     pure = ors & _V6_IMPURE == 0
     matched = (k >= 2) & (k <= 7) & (ors & _V6_FIVE_HEX == 0)
-    no_double = ors & _V6_DOUBLE_COLON == 0
+    # pairs of adjacent colons, by the index of their first colon (``pair_at``): a token's are those from its
+    # first colon to its last but one, ``pairs`` of them; ``below[i]``: the pairs before colon i
+    is_pair = np.append(np.diff(colon_at) == 1, False)
+    pair_at = np.flatnonzero(is_pair)
+    below = np.zeros(len(is_pair) + 1, dtype=np.int32)
+    np.cumsum(is_pair, dtype=np.int32, out=below[1:])
+    pairs = below[c0 + np.maximum(k - 1, 0)] - below[c0]
     lead, trail = colon[starts], colon[ends - 1]
-    full = (k == 7) & no_double & ~lead & ~trail
-    # compressed: one pair of adjacent colons (its first colon at ``dd``), at the start where a colon is first and
-    # at the end where one is last; groups: k + 1 parts less the empty ones
-    pairs_at = np.flatnonzero(pair)
-    p0 = np.searchsorted(pairs_at, starts)
-    one_pair = np.searchsorted(pairs_at, ends - 1) - p0 == 1
-    dd = pairs_at[np.minimum(p0, max(len(pairs_at) - 1, 0))] if len(pairs_at) else np.zeros_like(starts)
+    full = (k == 7) & (pairs == 0) & ~lead & ~trail
+    # compressed: one pair (its first colon, the token's colon ``at_m``, at ``dd``), at the start where a colon is
+    # first and at the end where one is last; groups: k + 1 parts less the empty ones
+    at_m = pair_at[np.minimum(below[c0], len(pair_at) - 1)] - c0 if len(pair_at) else np.zeros_like(c0)
+    dd = colon_at[np.clip(c0 + at_m, 0, ncol - 1)] if ncol else np.zeros_like(starts)
     groups = k - lead - trail
     compressed = (
-        ~no_double
-        & one_pair
-        & (~lead | (dd == starts))
-        & (~trail | (dd == ends - 2))
-        & (groups >= 3)
-        & (groups <= 7)
+        (pairs == 1) & (~lead | (dd == starts)) & (~trail | (dd == ends - 2)) & (groups >= 3) & (groups <= 7)
     )
     digit = ors & _V6_DIGIT != 0
     parsed = pure & matched & digit & (full | compressed)
@@ -1124,7 +1122,6 @@ def _ipv6_shapes(
     if not private:
         cand = np.flatnonzero(parsed)
         s, e, kc, cc = starts[cand], ends[cand], k[cand], c0[cand]
-        ncol = len(colon_at)
 
         # the four bytes from each position as one little-endian number (an unaligned view of a padded copy)
         quad = np.ndarray(
@@ -1146,7 +1143,7 @@ def _ipv6_shapes(
         special = (first >= 0xFC00) | np.isin(first, _IPV6_SPECIAL_BELOW_FC00)
         sp = np.flatnonzero(special)
         s, e, kc, cc = s[sp], e[sp], kc[sp], cc[sp]
-        m = np.where(compressed[cand[sp]], np.searchsorted(colon_at, dd[cand[sp]]) - cc, 7)
+        m = np.where(compressed[cand[sp]], at_m[cand[sp]], 7)
 
         def groups(rows: np.ndarray, g0: int, g1: int) -> np.ndarray:
             """Groups ``g0`` to ``g1`` (1 <= g0 <= g1 <= 7) of the special tokens ``rows``, as one
