@@ -488,6 +488,9 @@ _BULK_PIECES = [
     "1--2",
     "a---b",
     "a----b",
+    "b—'s",
+    "—",
+    "——",
     "😀",
     "©",
     "→",
@@ -535,7 +538,13 @@ def test_classified_characters_split_as_their_class_says():
 
 
 @pytest.mark.parametrize(
-    "text", ["can’t we’ll it’s ’s (don’t) x’", "can't we'll it's 's (don't) x'", "a--b 1--2 c---d"]
+    "text",
+    [
+        "can’t we’ll it’s ’s (don’t) x’",
+        "can't we'll it's 's (don't) x'",
+        "a--b 1--2 c---d",
+        "b—'s a—b a——b a———b 1—2 1——b x…y –a– Ω–'S",
+    ],
 )
 def test_bulk_split_reads_apostrophes_and_dash_runs(text):
     # each kind alone in its text (a pass that runs only when the text holds its character)
@@ -584,14 +593,14 @@ def test_split_words_takes_the_bulk_path_on_random_tokens_with_the_same_words(mo
 
 
 # ASCII, plain non-ASCII letters, inert characters and ’ (stats from the arrays), and characters of their own
-# class (— …: stats from the word list)
+# class (§: stats from the word list)
 @pytest.mark.parametrize(
     ("extra", "arrays"),
     [
         ("", True),
         (" жизнь, слово. Ωmega x", True),
         (" x😀y ©z 😀 it's we'll (don't) a--b c---d 1--2 ™.", True),
-        (" café ’ — …", False),
+        (" café ’ — … §", False),
     ],
 )
 def test_text_stats_on_the_bulk_path_match_the_word_list(extra, arrays, monkeypatch):

@@ -366,6 +366,10 @@ _LATIN1_LOWER, _LATIN1_UPPER = 133, 134  # ß-ö ø-ÿ and À-Ö Ø-Þ: also in 
 _NON_ASCII_INERT = 135
 # a currency sign (£ € ¥ …): "$" in every rule, but outside PUNCTUATION (the word features ask)
 _NON_ASCII_CURRENCY = 136
+# the en dash, the em dash and the ellipsis: affix characters on both sides and infixes (``_INFIX_RE``'s dash group,
+# whose "——" is a match of its own, and its "…", a match wherever it stands)
+_EN_DASH, _EM_DASH, _ELLIPSIS = 137, 138, 139
+_DASH_LIKE = (_EN_DASH, _EM_DASH, _ELLIPSIS)
 _CLASSED = 0x20000  # code points with a class of their own (planes 0 and 1); above: ``_NON_ASCII``
 # ``str.isspace`` outside ASCII (the whitespace ``str.split`` cuts on); a test checks it against every code point
 _NON_ASCII_SPACES = (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
@@ -394,21 +398,28 @@ _B_ALNUM = _B_DIGIT | _B_ALPHA
 # ends with "."; one with an affix apostrophe starts or ends with an affix character, which no contraction does).
 # Conservative: any other chunk takes ``_split_chunk``.
 # Affix characters that ``_prefix_len`` / ``_suffix_len`` strip one at a time whatever their neighbours (ASCII).
-_B_AFFIX_PRE = _class_table("".join(c for c in _PREFIX_CHARS if c.isascii()), _NON_ASCII_CURRENCY)
-_B_AFFIX_SUF = _class_table("".join(c for c in _SUFFIX_CHARS if c.isascii()))
+_B_AFFIX_PRE = _class_table(
+    "".join(c for c in _PREFIX_CHARS if c.isascii()), _NON_ASCII_CURRENCY, *_DASH_LIKE
+)
+_B_AFFIX_SUF = _class_table("".join(c for c in _SUFFIX_CHARS if c.isascii()), *_DASH_LIKE)
 _AFFIX_MAX = 8  # affix characters per side handled by the whole-text split (more: the per-chunk path)
 _B_NOT_FIRST = _class_table(
-    "".join(c for c in _PREFIX_CHARS if c.isascii()) + ".+", _NON_ASCII, _NON_ASCII_SPACE, _NON_ASCII_CURRENCY
+    "".join(c for c in _PREFIX_CHARS if c.isascii()) + ".+",
+    _NON_ASCII,
+    _NON_ASCII_SPACE,
+    _NON_ASCII_CURRENCY,
+    *_DASH_LIKE,
 )
 _B_NOT_LAST = _class_table(
     "".join(c for c in _SUFFIX_CHARS if c.isascii()) + ".+$%",
     _NON_ASCII,
     _NON_ASCII_SPACE,
     _NON_ASCII_CURRENCY,
+    *_DASH_LIKE,
 )
 _B_NOT_INSIDE = _class_table("", _NON_ASCII)
 # ``_INFIX_RE`` on ASCII: every match is one of these characters (or a run of them: "..", "--")
-_B_INFIX = _class_table(".+-*^~,:<>=/")
+_B_INFIX = _class_table(".+-*^~,:<>=/", *_DASH_LIKE)
 # "end." / "x86." / "ABC.": a final "." after a lower-case letter or a digit, or after two upper-case letters, is a
 # suffix (``_suffix_len``)
 _B_DOT_AFTER = _class_table(string.ascii_lowercase + string.digits, _NON_ASCII_LOWER, _LATIN1_LOWER)
@@ -526,6 +537,7 @@ def _letter_classes() -> np.ndarray:
         # PUNCTUATION
         like = {_rule_signature(chr(code)): code for code in (34, 39, 40, 64)}
         dollar = _rule_signature("$", punctuation=False)
+        table[[ord("–"), ord("—"), ord("…")]] = _DASH_LIKE
         for ch in sorted(named):
             if not ch.isascii() and ord(ch) < _CLASSED:
                 sig = _rule_signature(ch)
@@ -778,13 +790,20 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     single = (
         (np.isin(ch, (43, 42, 94)) & digit_p & (digit_n | (nxt == 45)))  # "+*^" between digits: 3*4
         | (dash & ((digit_p & digit_n) | (alnum_p & alpha_n)))
-        | (np.isin(ch, (126, 58, 60, 62, 61, 47)) & alnum_p & alpha_n)  # "~:<>=/" before a letter
+        | (
+            np.isin(ch, (126, 58, 60, 62, 61, 47, _EN_DASH, _EM_DASH)) & alnum_p & alpha_n
+        )  # "~:<>=/–—" before a letter
+        | (ch == _ELLIPSIS)
         | ((ch == 44) & _B_ALPHA[prev] & alpha_n)  # a comma between letters
         | (dot & ~in_run & _B_LOWER_Q[prev] & _B_UPPER_Q[nxt])  # "end.Start"
     )
     cut_before = single | (in_run & (prev != 46))
     cut_after = single | (in_run & (nxt != 46))
     _dash_runs(c, pos, prev, nxt, cut_before, cut_after)
+    # "——" after a letter or a digit and before a letter is one match (a longer run of em dashes has none)
+    em = np.flatnonzero((ch == _EM_DASH) & (nxt == _EM_DASH) & alnum_p & _B_ALPHA[_class_at(c, pos + 2)])
+    cut_before[em] = True
+    cut_after[em + 1] = True  # the second em dash: pos holds it too
     chunk = _chunk_of(starts, pos)
     fast = ~slow[chunk] & ~url[chunk]
     cut = np.zeros(n + 1, dtype=bool)  # a cut before position p (a mask, not a sort of the positions)
@@ -946,7 +965,7 @@ def _dash_runs(
     cut_after[(i0 + np.where(three, 2, 1))[letter]] = True  # the run's last dash: pos holds every dash
 
 
-_B_PUNCT = _class_table("".join(c for c in PUNCTUATION if c.isascii()))
+_B_PUNCT = _class_table("".join(c for c in PUNCTUATION if c.isascii()), *_DASH_LIKE)
 
 
 # splitmix64's finaliser (Steele, Lea and Flood 2014, "Fast splittable pseudorandom number generators"): a
