@@ -13,7 +13,7 @@ datatrove 0.10.1's Gopher repetition filter spent 35 s on 200 KB of pure punctua
 - at the limit: log-like dumps made only of PII-like tokens (IPv4, IPv6, e-mails, key assignments, colon runs),
   one value repeated, and random IPv6 addresses and e-mails; JSON lines of random values (ids, e-mails, IPs);
   random numbers, compressed IPv6 addresses, phone numbers, Cyrillic and accented words with punctuation,
-  upper-case tokens ending in ".", contractions, emoji, ª º µ, dash runs, typographic quotes and currency signs,
+  upper-case tokens ending in ".", contractions, emoji, ª º µ, dash runs, typographic quotes, dashes and currency signs,
   Chinese clauses with Latin tokens: every chunk new, the case the per-chunk word split cache cannot help;
   IPv6 addresses with a zero upper half, e-mails of unusual shapes and digit groups (PII look-alikes)
 
@@ -215,9 +215,9 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
             five_mb,
             rng,
             lambda r: (
-                r.choice(("“{}”", "«{}»", "{}’s", "‘{}’,", "€{}", "{}。", "（{}）")).format(
-                    "".join(r.choices(string.ascii_lowercase + "0123456789", k=r.randint(2, 8)))
-                )
+                r.choice(
+                    ("“{}”", "«{}»", "{}’s", "‘{}’,", "€{}", "{}。", "（{}）", "{}—", "{}…", "–{}")
+                ).format("".join(r.choices(string.ascii_lowercase + "0123456789", k=r.randint(2, 8))))
                 + " "
             ),
         ),
