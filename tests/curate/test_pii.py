@@ -701,7 +701,12 @@ def test_ipv6_validator_edge_cases(value):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["a", ":", "::", "1", "g", " ", "ab", "\u212a", "é", "fe80"]), max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(["a", ":", "::", "1", "g", " ", "ab", "\u212a", "é", "fe80", "0123456789abcdef" * 2]),
+        max_size=40,
+    )
+)
 def test_ipv6_anchors_match_the_anchor_pattern(pieces):
     """The vectorised IPv6 anchors are ``_IPV6_ANCHOR.finditer``'s matches."""
     text = "".join(pieces)
@@ -710,6 +715,23 @@ def test_ipv6_anchors_match_the_anchor_pattern(pieces):
     assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == [
         m.span() for m in pii_module._IPV6_ANCHOR.finditer(text)
     ]
+
+
+@pytest.mark.parametrize("gap", [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 72, 150])
+def test_ipv6_anchors_across_long_hex_gaps(gap):
+    """Gaps between colons read 8 flags at a time, past 64 characters by the next non-hex character."""
+    texts = [
+        ":" + "a" * gap + ":",
+        ":" + "a" * gap + ":" + "b" * gap + "::1:",
+        "x:" + "f" * max(gap - 1, 0) + "g:" + "1" * gap + ":",
+        ":" + "0" * gap,
+        ("1:" + "e" * gap) * 3 + ":",
+    ]
+    for text in texts:
+        b = np.frombuffer(text.encode("latin-1") + bytes(24), dtype=np.uint8)
+        starts, ends = pii_module._ipv6_anchors(b, len(text))
+        expected = [m.span() for m in pii_module._IPV6_ANCHOR.finditer(text)]
+        assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected, text
 
 
 _VALUE_CHARS = string.ascii_letters + string.digits + "/+_-.~="
