@@ -1003,9 +1003,6 @@ _V6_IMPURE, _V6_DIGIT, _V6_FIVE_HEX = 1, 2, 4
 _V6_FEAT = (
     ~_byte_table(string.hexdigits + ":") * _V6_IMPURE + _byte_table(string.digits) * _V6_DIGIT
 ).astype(np.uint8)
-_HEX_VALUE = np.zeros(256, dtype=np.int64)
-for _c in string.hexdigits:
-    _HEX_VALUE[ord(_c)] = int(_c, 16)
 _IPV6_SPECIAL_BELOW_FC00 = np.array(sorted(h for h in _IPV6_SPECIAL_FIRST if h < 0xFC00), dtype=np.int64)
 
 
