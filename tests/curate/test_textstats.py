@@ -678,3 +678,113 @@ def test_words_present_from_the_bytes_is_the_word_set(seed, monkeypatch):
     assert fast._byte_bounds is not None
     cands = ["the", "of", "and", "a", "Mr.", "x--y", "q" * 70, "zzz", "a b", "end", "km", "(", "", " "]
     assert fast.words_present(cands) == set(cands) & set(textstats._expand_chunks(text.split()))
+
+
+_SENTENCE_PIECES = [
+    *"ab.!?,()'\"$+ \n",
+    "。",
+    "！",
+    "…",
+    "...",
+    "e.g.",
+    "Mr.",
+    "‰",
+    "†",
+    "😀",
+    "x.y",
+    "A.",
+    "end.",
+    "。」",
+    "¿",
+    "—",
+    "1.",
+    "'s",
+    "жизнь.",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_SENTENCE_PIECES), max_size=80))
+def test_count_sentences_in_is_count_sentences_of_the_words(pieces):
+    from mixkit.curate.heuristics import count_sentences
+
+    text = "".join(pieces)
+    assert textstats.count_sentences_in(text) == count_sentences(split_words(text))
+
+
+def test_no_punctuation_above_the_classed_planes():
+    # ``count_sentences_in`` reads category P from a table of planes 0 and 1
+    import unicodedata
+
+    assert not any(unicodedata.category(chr(c)).startswith("P") for c in range(textstats._CLASSED, 0x110000))
+
+
+def _chinese_with_latin(n_tokens: int, seed: int) -> str:
+    """Chinese clauses with a random Latin token after each (a Chinese page whose chunks are mostly new)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n_tokens):
+        out.append("".join(chr(rng.randint(0x4E00, 0x4E00 + 300)) for _ in range(rng.randint(3, 8))))
+        out.append("".join(rng.choices("abcXYZ019-_.'", k=rng.randint(2, 8))))
+        out.append(rng.choice(["，", "。", " ", "", "\u3000", "「"]))
+    return "".join(out)
+
+
+def test_chinese_text_with_new_chunks_takes_the_whole_text_split(monkeypatch):
+    monkeypatch.setattr(textstats, "_CHUNK_CACHE", {})
+    text = _chinese_with_latin(12_000, 2)
+    assert len(text) >= textstats._BULK_MIN
+    fast = TextStats(text, "zh")
+    assert fast._word_ids is None and fast.__dict__["_bulk_cjk"]
+    words = split_words(text, cjk_chars=True)
+    assert fast.words == words and "\u3000" in words
+    assert fast._byte_bounds is not None  # Han characters and CJK marks: stats from the arrays
+    slow = TextStats(text, "zh")
+    slow.__dict__["_word_ids"] = None
+    slow.__dict__["words"] = list(words)
+    assert fast.word_features == slow.word_features
+    assert fast._word_arrays[1].tolist() == slow._word_arrays[1].tolist()
+    cands = ["的", "一", "丁", "七", "abc", "\u3000", "「", "zz"]
+    assert fast.words_present(cands) == set(cands) & set(words)
+    assert fast.words_present(cands[:5]) == set(cands[:5]) & set(words)  # from the hashes (no whitespace)
+    for n in (5, 8):
+        assert fast.duplicate_ngram_chars(n) == naive_dup(words, n)
+    prose = TextStats("".join(chr(0x4E00 + i % 300) for i in range(80_000)) + "，abc", "zh")
+    assert prose._word_ids is not None  # Chinese without new chunks keeps the ids
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "中",
+                "文",
+                "，",
+                "。",
+                "\u3000",
+                "「",
+                "a",
+                "b-c",
+                "x's",
+                "ab.",
+                "1",
+                " ",
+                "\n",
+                "…",
+                "€5",
+                "ｘ",
+                "々",
+                "😀",
+                "don't",
+            ]
+        ),
+        max_size=60,
+    )
+)
+def test_whole_text_split_with_cjk_characters_is_the_chinese_split(pieces):
+    text = "".join(pieces)
+    _, _, word, cut = textstats._bulk_cuts(text, cjk=True)
+    starts, lengths = textstats._cut_word_bounds(word, cut)
+    got = [text[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
+    assert got == textstats._expand_chunks(textstats._CJK_TOKEN_RE.findall(text))

@@ -35,6 +35,7 @@ from mixkit.curate.textstats import (
     STATS_KEY,
     TERMINAL_PUNCTUATION,
     TextStats,
+    count_sentences_in,
     is_punct_token,
     split_words,
     text_stats,
@@ -341,6 +342,9 @@ def count_sentences_zh(line: str) -> int:
 
 
 _SENTENCE_PREFIX = 4096  # characters of a long line whose sentences are counted first (``_line_sentences``)
+_SENTENCE_BULK = (
+    1 << 16
+)  # characters from which a line's sentences are counted from arrays (``count_sentences_in``)
 
 
 def _line_sentences(line: str, zh: bool, need: int) -> int:
@@ -357,6 +361,8 @@ def _line_sentences(line: str, zh: bool, need: int) -> int:
             n = count_sentences_zh(head) if zh else count_sentences(split_words(head))
             if n >= need:
                 return n
+    if not zh and len(line) >= _SENTENCE_BULK:
+        return count_sentences_in(line)  # the same count without a Python string per word
     return count_sentences_zh(line) if zh else count_sentences(split_words(line))
 
 

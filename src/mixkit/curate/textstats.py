@@ -433,6 +433,21 @@ _B_UPPER_Q = _class_table(string.ascii_uppercase + "'\"`", _LATIN1_UPPER)  # the
 
 
 _LETTER_CLASSES: np.ndarray | None = None
+_CJK_SPLIT: np.ndarray | None = None
+
+
+def _cjk_split_table() -> np.ndarray:
+    """True at the BMP code points of ``_CJK_SPLIT_CLASS`` (each one a word in Chinese splitting), built once
+    with the very regex."""
+    global _CJK_SPLIT
+    if _CJK_SPLIT is None:
+        table = np.zeros(0x10000, dtype=bool)
+        bmp = "".join(map(chr, range(0xD800))) + "\0" * 0x800 + "".join(map(chr, range(0xE000, 0x10000)))
+        table[[m.start() for m in re.finditer(f"[{_CJK_SPLIT_CLASS}]", bmp)]] = True
+        _CJK_SPLIT = table
+    return _CJK_SPLIT
+
+
 # contexts in which ``_rule_signature`` runs the infix pattern on a character
 _PROBES = (
     "a{}b",
@@ -565,14 +580,19 @@ def _unit_codes() -> dict[int, np.ndarray]:
 _UNIT_CODES = _unit_codes()
 
 
-def _use_bulk(head: list[str]) -> bool:
+def _use_bulk(head: list[str], share: int = 4) -> bool:
     """Whether ``_bulk_split_words`` pays for a text whose first chunks are ``head``: when more than one chunk in
-    four is a distinct chunk that is not letters only and not in the split cache (one that ``_split_chunk``
+    ``share`` is a distinct chunk that is not letters only and not in the split cache (one that ``_split_chunk``
     would have to split, or a number: per distinct word, the word features of the word-list path cost Python
     work too). Prose, code and repeated tokens stay on the per-chunk path, which is about twice as fast on them
     (its cache makes a repeated chunk one dict lookup)."""
     fresh = {c for c in head if not c.isalpha()}.difference(_CHUNK_CACHE)
-    return 4 * len(fresh) > len(head)
+    return share * len(fresh) > len(head)
+
+
+# Chinese chunks (``_CJK_TOKEN_RE``): mostly single characters, cheap on the per-chunk path; the whole-text split
+# pays once one chunk in this many is new
+_CJK_BULK_SHARE = 32
 
 
 def _chunk_of(starts: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -673,10 +693,12 @@ def _number_chunks(
     return ids, chunks
 
 
-def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(characters, classes, non-whitespace mask, cut mask)`` of ``text``: its ASCII bytes (or UTF-32 code
-    units), their class codes (ASCII as itself, others by ``_letter_classes``), and True before every character
-    where ``split_words`` cuts a chunk into two words.
+def _bulk_cuts(text: str, cjk: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(characters, classes, word mask, cut mask)`` of ``text``: its ASCII bytes (or UTF-32 code units), their
+    class codes (ASCII as itself, others by ``_letter_classes``), True at the characters of words (not
+    whitespace), and True before every character where ``split_words`` cuts a chunk into two words. With ``cjk``,
+    the split of ``split_words(text, cjk_chars=True)``: every character of ``_CJK_SPLIT_CLASS`` is a word of its
+    own and ends the chunk before it (the cuts are found with it as whitespace).
 
     Why it is exact: every word list of ``_split_chunk`` cuts its chunk into consecutive pieces, so the words of
     the text are the text with a space put at every cut, split on whitespace. The cuts of a *plain* chunk (see
@@ -696,11 +718,21 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
         raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         c = _letter_classes()[np.minimum(raw, _CLASSED - 1)]
         c[raw >= _CLASSED] = _NON_ASCII
+    classes, sep = c, None
+    if cjk and c is not raw:
+        sep = _cjk_split_table()[np.minimum(raw, 0xFFFF)]
+        c = c.copy()
+        c[sep] = 32  # a chunk boundary, and no letter, digit or quote for the rules' neighbours
     n = len(c)
     cb = c.tobytes() if c is not raw else text.encode("ascii")  # for ``_in_class``
     word = _in_class(cb, _T_WORD)
     starts, ends = _runs(word)
     if not len(starts):
+        if sep is not None:  # CJK characters only: each a word
+            if "\u3000" in text:  # the ideographic space is a word here: in no class of the word features
+                classes = classes.copy()
+                classes[raw == 0x3000] = _NON_ASCII_INERT
+            return raw, classes, sep, sep.copy()
         return raw, c, word, np.zeros(n, dtype=bool)
     # The core of each chunk: without its leading characters of the prefix set and trailing ones of the suffix
     # set (``_split_chunk`` strips them one by one, each a word of its own, when the core is plain: see
@@ -857,8 +889,15 @@ def _bulk_cuts(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     joined = np.concatenate(joined)
     cut[joined[~slow[_chunk_of(starts, joined)]]] = False
     cut = cut[:n]  # a cut at the very end, or before whitespace, separates nothing
+    if sep is not None:  # a CJK character is a word: cuts before it and after it
+        word = word | sep
+        if "\u3000" in text:  # the ideographic space is a word here: in no class of the word features
+            classes = classes.copy()
+            classes[raw == 0x3000] = _NON_ASCII_INERT
+        cut |= sep
+        cut[1:] |= sep[:-1]
     cut &= word
-    return raw, c, word, cut
+    return raw, classes, word, cut
 
 
 def _ranks(k: np.ndarray) -> np.ndarray:
@@ -921,15 +960,15 @@ def _apostrophes(
         (b_len == 2) & np.isin(b0 * 256 + b1, _CONTRACTION_PAIRS)
     )
     shaped |= nt
-    # A of letters and digits (checked over at most 31 characters: a longer core is slow anyway)
-    alnum = np.ones(len(q), dtype=bool)
-    for t in range(1, 32):
-        p = q - t
-        alnum &= (p < core_s[k]) | _B_ALNUM[c[np.maximum(p, 0)]]
-    contraction = shaped & alnum
-    long = contraction & (core_e[k] - core_s[k] >= 32)
+    long = shaped & (core_e[k] - core_s[k] >= 32)
     slow[k[long]] = True
-    contraction &= ~long
+    shaped &= ~long
+    # A of letters and digits: an AND over each [core start, apostrophe), segments in text order
+    contraction = np.zeros(len(q), dtype=bool)
+    at = np.flatnonzero(shaped)
+    if len(at):
+        bounds = np.stack((core_s[k[at]], q[at]), axis=1).ravel()
+        contraction[at] = np.logical_and.reduceat(_B_ALNUM[c], bounds)[::2]
     cuts = np.where(nt, q - 1, q)[contraction]
     apos_s = (b_len == 1) & (b0 == 115) & ~contraction
     core_e[k[apos_s]] = q[apos_s]
@@ -1040,6 +1079,51 @@ def _class_word_features(c: np.ndarray, starts: np.ndarray, lengths: np.ndarray)
 
 
 _PUNCT_TOKEN: dict[str, bool] = {}
+_CATEGORY_P: np.ndarray | None = None
+
+
+def _category_p() -> np.ndarray:
+    """True at the code points below ``_CLASSED`` of Unicode category P* (``is_punct_token``'s test), built once;
+    no code point above is one (a test checks it)."""
+    global _CATEGORY_P
+    if _CATEGORY_P is None:
+        _CATEGORY_P = np.array(
+            [unicodedata.category(chr(cp)).startswith("P") for cp in range(_CLASSED)], dtype=bool
+        )
+    return _CATEGORY_P
+
+
+def count_sentences_in(text: str) -> int:
+    """``count_sentences(split_words(text))`` for a long text (a 10 MB line), from the whole-text split's arrays:
+    no Python string per word.
+
+    ``count_sentences`` adds a sentence at every word that is not punctuation when the nearest word before it
+    that is not punctuation-but-not-sentence-final is sentence-final: with E a one-character word of
+    TERMINAL_PUNCTUATION, P any other word of category-P characters only and C the rest, the count is 1 plus the
+    C words whose nearest non-P word before them is an E."""
+    if not any(map(text.__contains__, TERMINAL_PUNCTUATION)):
+        return 1 if text and not text.isspace() else 0  # no sentence-final word: one sentence, if any word
+    raw, _, word, cut = _bulk_cuts(text)
+    starts, lengths = _cut_word_bounds(word, cut)
+    if not len(starts):
+        return 0
+    if raw.dtype == np.uint8:
+        not_p = ~_category_p()[raw]
+    else:
+        not_p = ~_category_p()[np.minimum(raw, _CLASSED - 1)]
+        not_p[raw >= _CLASSED] = True
+    seen = np.zeros(len(raw) + 1, dtype=np.int64)
+    np.cumsum(not_p, out=seen[1:])
+    punct = seen[starts + lengths] == seen[starts]
+    end = np.zeros(len(starts), dtype=bool)
+    one = np.flatnonzero(lengths == 1)
+    end[one] = np.isin(raw[starts[one]], _TERMINAL_CODES)
+    kept = end | ~punct
+    e, c = end[kept], ~punct[kept]
+    return 1 + int(np.count_nonzero(c[1:] & e[:-1]))
+
+
+_TERMINAL_CODES = np.array(sorted(map(ord, TERMINAL_PUNCTUATION)))
 
 
 def is_punct_token(tok: str) -> bool:
@@ -1298,6 +1382,10 @@ def _chunk_word_ids(
         head.extend(split(piece))
         if len(head) >= need:
             break
+    # Chinese: a few new chunks (Latin tokens between the characters) already cost more per chunk than the
+    # whole-text split, repeated characters or not
+    if split is not str.split and len(text) >= _BULK_MIN and _use_bulk(head[:_IDS_SAMPLE], _CJK_BULK_SHARE):
+        return None
     if len(head) < _IDS_MIN_CHUNKS or 4 * len(set(head[:_IDS_SAMPLE])) > min(len(head), _IDS_SAMPLE):
         if split is str.split and len(text) >= _BULK_MIN and _use_bulk(head[:_IDS_SAMPLE]):
             return None
@@ -1386,6 +1474,7 @@ class TextStats:
         ids = _chunk_word_ids(text, split)
         if ids is None:
             self.__dict__["_bulk_split"] = True  # for ``words``: split the whole text at once
+            self.__dict__["_bulk_cjk"] = split is not str.split  # ... with every CJK character a word
             return None
         if isinstance(ids, list):
             self.__dict__["_chunks"] = ids  # for ``words``: the text is not split twice
@@ -1403,6 +1492,10 @@ class TextStats:
             return _expand_chunks(chunks)
         bulk = self._bulk
         if bulk is not None:
+            if self.__dict__["_bulk_cjk"] and "\u3000" in self.text:  # a word that ``str.split`` would drop
+                starts, lengths = _cut_word_bounds(bulk[2], bulk[3])
+                ends = (starts + lengths).tolist()
+                return list(map(self.text.__getitem__, map(slice, starts.tolist(), ends)))
             return _cut_words(bulk[0], bulk[3])
         return split_words(self.text, cjk_chars=self.lang == "zh")
 
@@ -1410,7 +1503,9 @@ class TextStats:
     def _bulk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """``_bulk_cuts`` of the text when its words come from the whole-text split (``_word_ids``), else None."""
         _ = self._word_ids
-        return _bulk_cuts(self.text) if self.__dict__.get("_bulk_split") else None
+        if not self.__dict__.get("_bulk_split"):
+            return None
+        return _bulk_cuts(self.text, cjk=self.__dict__["_bulk_cjk"])
 
     @cached_property
     def _byte_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
@@ -1464,17 +1559,19 @@ class TextStats:
         a word with that hash."""
         cands = set(candidates)
         bounds = self._byte_bounds if self._word_ids is None else None
-        if bounds is None or not cands or not all(c.isascii() and c and not c.isspace() for c in cands):
+        # an empty candidate, or one with whitespace (U+3000 is a Chinese word), takes the word set
+        if bounds is None or not cands or not all(c and not any(map(str.isspace, c)) for c in cands):
             return cands & self.word_set
         raw, _, starts, lengths = bounds
-        order = sorted(cands)
-        joined = np.frombuffer(" ".join(order).encode("ascii"), dtype=np.uint8)
-        c_starts, c_lengths = _cut_word_bounds(~_B_SPACE[joined], np.zeros(len(joined), dtype=bool))
-        if len(c_starts) != len(order):  # a candidate with whitespace inside: not a word of any text
-            return cands & self.word_set
-        joined = joined.astype(
-            raw.dtype
-        )  # the text's code units: the same bytes per character, the same hashes
+        unit = "ascii" if raw.dtype == np.uint8 else "utf-32-le"
+        order = sorted(c for c in cands if unit != "ascii" or c.isascii())  # an ASCII text has no other word
+        if not order:
+            return set()
+        # the candidates in the text's code units: the same bytes per character, the same hashes
+        joined = np.frombuffer("".join(order).encode(unit, "surrogatepass"), dtype=raw.dtype)
+        c_lengths = np.fromiter(map(len, order), dtype=np.int32, count=len(order))
+        c_starts = np.zeros(len(order), dtype=np.int64)
+        np.cumsum(c_lengths[:-1], out=c_starts[1:])
         wanted = _word_hashes(joined, c_starts, c_lengths)
         h = self._word_arrays[0]
         pos = np.flatnonzero(np.isin(h, wanted))
@@ -1483,8 +1580,7 @@ class TextStats:
         seen = {
             raw[s : s + n].tobytes() for s, n in zip(starts[at].tolist(), lengths[at].tolist(), strict=True)
         }
-        unit = "ascii" if raw.dtype == np.uint8 else "utf-32-le"
-        return {c for c in order if c.encode(unit) in seen}
+        return {c for c in order if c.encode(unit, "surrogatepass") in seen}
 
     @cached_property
     def word_features(self) -> dict[str, int]:
