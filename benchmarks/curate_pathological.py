@@ -225,8 +225,8 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
             five_mb,
             rng,
             lambda r: (
-                "".join(chr(r.randint(0x4E00, 0x4E00 + 500)) for _ in range(r.randint(1, 4)))
-                + "".join(r.choices(string.ascii_letters + "0123456789-_.", k=r.randint(2, 9)))
+                "".join(chr(r.randint(0x4E00, 0x4E00 + 500)) for _ in range(r.randint(4, 10)))
+                + "".join(r.choices(string.ascii_letters + "0123456789-_.'", k=r.randint(2, 9)))
                 + r.choice(("，", "。", " ", ""))
             ),
         ),
