@@ -36,15 +36,18 @@ import time
 from mixkit.pipeline.step import ShardContext, build_step
 from mixkit.records import Document
 
+# column -> (step, params): every curate step that reads a whole document (quality_classifier reads its first
+# max_chars, url_filter and select only metadata)
 STEPS = {
-    "normalize": {},
-    "language": {"keep": ["en", "zh"], "code_channels": ["code"]},
-    "gopher_repetition": {},
-    "gopher_quality": {},
-    "c4": {},
-    "fineweb": {},
-    "flagged_words": {},
-    "pii": {},
+    "normalize": ("normalize", {}),
+    "normalize_t2s": ("normalize", {"traditional_to_simplified": True}),
+    "language": ("language", {"keep": ["en", "zh"], "code_channels": ["code"]}),
+    "gopher_repetition": ("gopher_repetition", {}),
+    "gopher_quality": ("gopher_quality", {}),
+    "c4": ("c4", {}),
+    "fineweb": ("fineweb", {}),
+    "flagged_words": ("flagged_words", {}),
+    "pii": ("pii", {}),
 }
 
 
@@ -66,6 +69,9 @@ _CODE_PII = (
     "def f(x):\n    return {'email': 'a.b@example.com', 'ip': '8.8.8.8', 'v': '1.2.3.4'}  # 13812345678\n"
     "    card = '4111 1111 1111 1111'; key = 'AKIAIOSFODNN7EXAMPLE'  # +1 (555) 123-4567, 11010519491231002X\n"
 )
+
+
+_TRADITIONAL = "這個時候們說會來學國經過點開間發電話與實體專業網絡報導歷史當時後對於關係還東長門問題書"
 
 
 def _chinese_prose(n_chars: int, rng: random.Random) -> str:
@@ -117,6 +123,10 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
         # the limit is in UTF-8 bytes: a Han character takes 3
         f"chinese_no_punct_{mb}": "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(five_mb // 3)),
         f"chinese_prose_{mb}": _chinese_prose(five_mb // 3, rng),
+        # Traditional Chinese (what normalize_t2s converts, character by character and phrase by phrase)
+        f"chinese_traditional_{mb}": _random_tokens(
+            five_mb, rng, lambda r: "".join(r.choices(_TRADITIONAL, k=r.randint(4, 12))) + r.choice("，，。")
+        ),
         f"code_and_pii_{mb}": (_CODE_PII * (five_mb // len(_CODE_PII) + 1))[:five_mb],
         # log-like dumps made only of PII-like tokens, one value repeated and random values (the random IPv6 and
         # e-mail dumps are the known misses of the < 1 s goal in pii)
@@ -301,7 +311,8 @@ def main() -> int:
         docs = {k: v for k, v in docs.items() if k in args.docs.split(",")}
     steps = {}
     for name in names:
-        steps[name] = build_step("step", name, STEPS.get(name, {}))
+        step_name, params = STEPS.get(name, (name, {}))
+        steps[name] = build_step("step", step_name, params)
         steps[name].ensure_setup()
     worst = (0.0, "", "")
     print(

