@@ -212,8 +212,9 @@ def _pathological_documents(mb: float) -> dict[str, str]:
 
 
 def test_pathological_documents_get_the_decisions_of_the_plain_paths(monkeypatch):
-    # Every pathological document of the benchmark (0.2 MB versions: long enough for the whole-text split and the
-    # byte-level chunk numbering) gets the same verdicts as with those fast paths switched off.
+    # Every pathological document of the benchmark (0.2 MB versions: long enough for the whole-text split, the
+    # byte-level chunk numbering and c4's sentence count from arrays) gets the same verdicts as with those fast
+    # paths switched off.
     docs = _pathological_documents(0.2)
 
     def verdicts() -> dict[tuple[str, str], bool | str]:
@@ -225,8 +226,10 @@ def test_pathological_documents_get_the_decisions_of_the_plain_paths(monkeypatch
 
     fast = verdicts()
     with monkeypatch.context() as m:
-        m.setattr(textstats, "_use_bulk", lambda head: False)
+        m.setattr(textstats, "_use_bulk", lambda head, share=4: False)
         m.setattr(textstats, "_short_chunk_ids", lambda text: None)
+        m.setattr(heuristics, "_SENTENCE_PREFIX", 1 << 40)  # c4 counts every line's sentences from its words
+        m.setattr(heuristics, "_SENTENCE_BULK", 1 << 40)
         m.setattr(textstats, "_CHUNK_CACHE", {})
         plain = verdicts()
     assert fast == plain
