@@ -424,8 +424,14 @@ _B_INFIX = _class_table(".+-*^~,:<>=/", *_DASH_LIKE)
 # suffix (``_suffix_len``)
 _B_DOT_AFTER = _class_table(string.ascii_lowercase + string.digits, _NON_ASCII_LOWER, _LATIN1_LOWER)
 _B_UPPER = _class_table(string.ascii_uppercase, _NON_ASCII_UPPER, _LATIN1_UPPER)
-_B_ABBREV = _class_table(string.ascii_letters + ".")  # the characters of every abbreviation
-_ABBREV_MAX = max(map(len, _ABBREVIATIONS))
+# the abbreviations by length, each as the big-endian number of its ASCII characters (class codes: a non-ASCII
+# character's code is above 127, so no other text matches one)
+_ABBREV_CODES = {
+    k: np.array(
+        sorted(int.from_bytes(a.encode(), "big") for a in _ABBREVIATIONS if len(a) == k), dtype=np.uint64
+    )
+    for k in sorted({len(a) for a in _ABBREVIATIONS})
+}
 _B_LOWER_Q = _class_table(
     string.ascii_lowercase + "'\"`", _LATIN1_LOWER
 )  # the lookbehind before an infix "."
@@ -643,6 +649,8 @@ def _translate_table(table: np.ndarray) -> bytes:
 
 
 _T_WORD = _translate_table(~_B_SPACE)
+_T_DIGIT = _translate_table(_B_DIGIT)
+_T_ASCII_LETTER = _translate_table(_class_table(string.ascii_letters))
 _T_NOT_INSIDE = _translate_table(_B_NOT_INSIDE)
 _T_INFIX = _translate_table(_B_INFIX)
 
@@ -759,21 +767,24 @@ def _bulk_cuts(text: str, cjk: bool = False) -> tuple[np.ndarray, np.ndarray, np
     core_s = np.minimum(core_s, ends - 1)
     core_e = np.maximum(core_e, core_s + 1)
     # A single final "." after a lower-case letter or a digit is a suffix too ("end.", "x86."), unless the core
-    # and its dot could be an abbreviation (ASCII letters and dots, at most ``_ABBREV_MAX`` characters: kept whole)
+    # and its dot are an abbreviation (``_special``: kept whole, no infix split; that chunk takes the per-chunk
+    # path)
     dot = np.flatnonzero((c[core_e - 1] == 46) & (core_e - core_s >= 2) & ~slow)
     before = c[core_e[dot] - 2]
     upper = _B_UPPER[before] & (core_e[dot] - core_s[dot] >= 3)
     upper[upper] = _B_UPPER[c[core_e[dot[upper]] - 3]]
     dot = dot[_B_DOT_AFTER[before] | upper]
-    short = core_e[dot] - core_s[dot] <= _ABBREV_MAX
-    if short.any():
-        at_short = dot[short]
-        like = np.ones(len(at_short), dtype=bool)  # every character of the core is a letter or a dot
-        for t in range(2, _ABBREV_MAX + 1):
-            at = core_e[at_short] - t
-            like &= (at < core_s[at_short]) | _B_ABBREV[c[np.maximum(at, 0)]]
-        short[np.flatnonzero(short)[~like]] = False
-        dot = dot[~short]
+    length = core_e[dot] - core_s[dot]
+    abbrev = np.zeros(len(dot), dtype=bool)
+    for k, codes in _ABBREV_CODES.items():
+        at = np.flatnonzero(length == k)
+        e = core_e[dot[at]]
+        code = np.zeros(len(at), dtype=np.uint64)
+        for t in range(k, 0, -1):
+            code = (code << np.uint64(8)) | c[e - t]
+        abbrev[at[np.isin(code, codes)]] = True
+    slow[dot[abbrev]] = True
+    dot = dot[~abbrev]
     core_e[dot] -= 1
     apos_cut = apos_s = np.zeros(0, dtype=np.int64)
     if "'" in text or "’" in text:  # "’" has the class of "'"
@@ -786,13 +797,20 @@ def _bulk_cuts(text: str, cjk: bool = False) -> tuple[np.ndarray, np.ndarray, np
     # core then ends with the digit, which no suffix rule strips, and ``_split_chunk`` goes on with it.
     joined = [apos_s]  # places inside a suffix of several characters, where the affix cuts below must not be
     unit = np.zeros(len(starts), dtype=np.int64)
-    for k in sorted(_UNIT_CODES, reverse=True):
-        at = np.flatnonzero((length > k) & ~slow & (unit == 0))
-        e = core_e[at]
-        code = np.zeros(len(at), dtype=np.uint32)
-        for t in range(k, 0, -1):
-            code = (code << 8) | c[e - t]
-        unit[at[_B_DIGIT[c[e - k - 1]] & np.isin(code, _UNIT_CODES[k])]] = k
+    # candidates: a digit followed by an ASCII letter, 1-4 characters before the end of its chunk's core
+    turn = np.flatnonzero(_in_class(cb[:-1], _T_DIGIT) & _in_class(cb[1:], _T_ASCII_LETTER))
+    if len(turn):
+        k_of = _chunk_of(starts, turn)
+        size = core_e[k_of] - turn - 1  # the unit's length if one ends the core there
+        keep = (size >= 1) & (size <= max(_UNIT_CODES)) & (turn >= core_s[k_of]) & ~slow[k_of]
+        k_of, size = k_of[keep], size[keep]
+        for k in sorted(_UNIT_CODES, reverse=True):
+            at = k_of[(size == k) & (unit[k_of] == 0)]
+            e = core_e[at]
+            code = np.zeros(len(at), dtype=np.uint32)
+            for t in range(k, 0, -1):
+                code = (code << 8) | c[e - t]
+            unit[at[np.isin(code, _UNIT_CODES[k])]] = k
     if unit.any():
         at = np.flatnonzero(unit)
         core_e[at] -= unit[at]
@@ -845,12 +863,11 @@ def _bulk_cuts(text: str, cjk: bool = False) -> tuple[np.ndarray, np.ndarray, np
     done = ~slow
     for lo, hi in ((starts[done] + 1, core_s[done] + 1), (core_e[done], ends[done])):
         k = hi - lo
-        has = k > 0
-        lo, k = lo[has], k[has]
-        if len(k):
-            first = np.zeros(len(k), dtype=np.int64)
-            np.cumsum(k[:-1], out=first[1:])
-            cut[np.repeat(lo - first, k) + np.arange(int(k.sum()))] = True
+        cut[lo[k > 0]] = True  # most affix runs are one character: no repeat for them
+        more = k > 1
+        if more.any():
+            lo, k = lo[more] + 1, k[more] - 1
+            cut[np.repeat(lo, k) + _ranks(k)] = True
     # the other chunks: ``_split_chunk`` once per distinct chunk, its cut offsets expanded to every occurrence
     other = np.flatnonzero(slow)
     if len(other):
