@@ -230,6 +230,7 @@ def test_pathological_documents_get_the_decisions_of_the_plain_paths(monkeypatch
         m.setattr(textstats, "_short_chunk_ids", lambda text: None)
         m.setattr(heuristics, "_SENTENCE_PREFIX", 1 << 40)  # c4 counts every line's sentences from its words
         m.setattr(heuristics, "_SENTENCE_BULK", 1 << 40)
+        m.setattr(heuristics, "_FAST_LINES", 1 << 62)  # c4 and fineweb loop over the lines
         m.setattr(textstats, "_CHUNK_CACHE", {})
         plain = verdicts()
     assert fast == plain
@@ -275,3 +276,166 @@ def test_gopher_repetition_bound_keeps_decisions(monkeypatch):
     slow = [GopherRepetition().check(Document(id="s", text=t), ShardContext()) for t in texts]
     assert fast == slow
     assert True in fast and any(str(v).startswith("duplicated_") for v in fast)
+
+
+# Pieces of lines for the fast-vs-plain comparisons: terminal punctuation or not, ellipses, citations, braces, the
+# page and line phrases (in any case), long words, Chinese, characters that lower-case to two (İ) or to ASCII (K,
+# the Kelvin sign), spaces of every kind, and the line breaks of ``str.splitlines``.
+_LINE_PIECES = [
+    "It works.",
+    "Does it?",
+    "Yes!",
+    "no end",
+    "Wait...",
+    "so…",
+    '"quoted."',
+    "fine.'",
+    "See [1].",
+    "[12]",
+    "cited [edit]",
+    "x [citation needed].",
+    "[",
+    "a { b }.",
+    "{",
+    "Lorem Ipsum dolor.",
+    "lorem [1]ipsum.",
+    "Use JavaScript.",
+    "java[2]script",
+    "Read our Privacy Policy.",
+    "This site uses cookies.",
+    "COOKIE POLICY",
+    "terms of use",
+    "aaaaaaaaaaaa",
+    "bbbbbbb.",
+    "今天天气很好。",
+    "我们去公园散步！",
+    "好吗？”",
+    "İstanbul.",
+    "\u212aelvin.",
+    "ΣΑΣ.",
+    "e.g. this one.",
+    "a b c.",
+    "\ud800.",
+]
+_SPACES = ["", " ", "  ", "\t", "\xa0", "\u3000", "\x1f"]
+_BREAKS_ = [
+    "\n",
+    "\n",
+    "\n",
+    "\r\n",
+    "\r",
+    "\n\n",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\x1d",
+    "\x1e",
+    "\x85",
+    "\u2028",
+    "\u2029",
+]
+
+_lines_text = st_.lists(
+    st_.tuples(
+        st_.sampled_from(_SPACES),
+        st_.lists(st_.sampled_from(_LINE_PIECES), max_size=4),
+        st_.sampled_from(_SPACES),
+        st_.sampled_from(_BREAKS_),
+    ),
+    max_size=30,
+).map(lambda lines: "".join(lead + " ".join(words) + trail + brk for lead, words, trail, brk in lines))
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    _lines_text,
+    st_.booleans(),
+    st_.sampled_from(["auto", "en", "zh"]),
+    st_.sampled_from([None, 0, 5, 1000]),
+    st_.sampled_from([None, 0, 1, 3]),
+    st_.sampled_from([None, 1, 2, 5]),
+    st_.lists(st_.booleans(), min_size=7, max_size=7),
+)
+def test_c4_fast_path_matches_plain(text, strip_end, lang, max_wl, min_wpl, min_sent, flags):
+    """The whole-text path gives the plain per-line loop's verdict and rewritten text, for any mix of lines."""
+    if strip_end:
+        text = text.rstrip("\n")
+    names = ("remove_citations", "filter_no_terminal_punct", "filter_lorem_ipsum", "filter_javascript")
+    names += ("filter_curly_bracket", "filter_policy", "remove_lines")
+    params = {"lang": lang, **dict(zip(names, flags, strict=True))}
+    params.update(max_word_length=max_wl, min_words_per_line=min_wpl, min_num_sentences=min_sent)
+    fast, plain = Document(id="f", text=text), Document(id="p", text=text)
+    assert C4(params)._check_fast(fast) == C4(params)._check_plain(plain)
+    assert fast.text == plain.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the first line reaching a page rule decides between them
+        "One two three.\nf(x) { return 1; }.\nLorem ipsum dolor sit.\nFour five six.",
+        "One two three.\nLorem ipsum dolor sit.\nf(x) { return 1; }.\nFour five six.",
+        "Enable the javascript { now }.\nLorem ipsum dolor sit.",
+        # İ lower-cases to two characters: the phrases' positions would shift to the next lines
+        "İ" * 40 + "\nx javascript y.\nThe next line here.\nAnd one more here.\nA fourth one here.",
+        "İ" * 40 + "\nx lorem ipsum.\nThe next line here.",
+        # a citation inside a phrase, and one between the text and the final punctuation
+        "Please enable java[1]script here.\nOne two three.\n",
+        "One two three [1].\nOne two three. [2]\nOne two three.[edit]\n",
+        # \r\n is one break, a lone \r and the other splitlines breaks are one each
+        "One two three.\r\n\r\nFour five six.\rSeven eight nine.\x85Ten and more.\u2028Last line here.",
+    ],
+)
+@pytest.mark.parametrize("remove_lines", [True, False])
+def test_c4_fast_path_matches_plain_on_edge_cases(text, remove_lines):
+    params = {"min_num_sentences": 1, "remove_lines": remove_lines}
+    fast, plain = Document(id="f", text=text), Document(id="p", text=text)
+    assert C4(params)._check_fast(fast) == C4(params)._check_plain(plain)
+    assert fast.text == plain.text
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _lines_text,
+    st_.sampled_from(["auto", "en", "zh"]),
+    st_.sampled_from([None, "", ".", ".!?。", "!\u212a"]),
+    st_.sampled_from([0, 3, 10, 30]),
+    st_.sampled_from([0.0, 0.12, 0.5]),
+    st_.sampled_from([0.0, 0.67, 1.0]),
+    st_.booleans(),
+)
+def test_fineweb_fast_path_matches_plain(
+    text, lang, stop_chars, short_len, punct_thr, short_thr, exclude_zero
+):
+    params = {"lang": lang, "stop_chars": stop_chars, "short_line_length": short_len}
+    params.update(line_punct_thr=punct_thr, short_line_thr=short_thr, line_punct_exclude_zero=exclude_zero)
+    fast, plain = Document(id="f", text=text), Document(id="p", text=text)
+    assert FineWeb(params)._check_fast(fast) == FineWeb(params)._check_plain(plain)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\n" * 3000,
+        "Ok.\n" * 3000,
+        "a b c.\n\n" * 3000,
+        "It is a test. Another one here.\r\n" * 2000 + "Read the privacy policy now.\n" * 10,
+        "The first line here [1].\n" * 2000 + "Lorem ipsum dolor sit.\n",
+        "We use JavaScript here.\n" * 2000 + "f(x) { return 1; }.\n",
+    ],
+)
+def test_c4_and_fineweb_take_the_fast_path_on_many_lines(text, monkeypatch):
+    expected = {}
+    for step in (C4(), FineWeb()):
+        doc = Document(id="p", text=text)
+        expected[step.name] = (step._check_plain(doc), doc.text)
+    calls = []
+    for cls_ in (C4, FineWeb):
+        fast = cls_._check_fast
+        monkeypatch.setattr(
+            cls_, "_check_fast", lambda self, doc, fast=fast: calls.append(1) or fast(self, doc)
+        )
+    for step in (C4(), FineWeb()):
+        doc = Document(id="f", text=text)
+        assert (step.keep(doc, ShardContext()), doc.text) == expected[step.name]
+    assert len(calls) == 2
