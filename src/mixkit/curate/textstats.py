@@ -789,7 +789,10 @@ def _bulk_cuts(text: str, cjk: bool = False) -> tuple[np.ndarray, np.ndarray, np
     apos_cut = apos_s = np.zeros(0, dtype=np.int64)
     if "'" in text or "’" in text:  # "’" has the class of "'"
         apos_cut, apos_s = _apostrophes(c, starts, core_s, core_e, slow)
-    slow |= _B_NOT_FIRST[c[core_s]] | _B_NOT_LAST[c[core_e - 1]]
+    first = c[core_s]
+    # a "+" before a digit is no prefix (``_prefix_len``) and no infix at a core's start: "+1" is plain
+    plus_digit = (first == 43) & _B_DIGIT[_class_at(c, core_s + 1)] & (core_s + 1 < core_e)
+    slow |= (_B_NOT_FIRST[first] & ~plus_digit) | _B_NOT_LAST[c[core_e - 1]]
     length = core_e - core_s
     if raw is not c:  # an ASCII text has no such character: skip the pass
         slow[_chunk_of(starts, np.flatnonzero(_in_class(cb, _T_NOT_INSIDE)))] = True
