@@ -310,6 +310,15 @@ _LINE_PIECES = [
     "今天天气很好。",
     "我们去公园散步！",
     "好吗？”",
+    "Python3很好。",
+    "a_b好。",
+    "\U00020000\U00020001好。",
+    "\U0001f600好！",
+    "３个。",
+    "é好。",
+    "ab好。",
+    "abc。",
+    "Use javascrİpt.",
     "İstanbul.",
     "\u212aelvin.",
     "ΣΑΣ.",
@@ -379,6 +388,9 @@ def test_c4_fast_path_matches_plain(text, strip_end, lang, max_wl, min_wpl, min_
         # İ lower-cases to two characters: the phrases' positions would shift to the next lines
         "İ" * 40 + "\nx javascript y.\nThe next line here.\nAnd one more here.\nA fourth one here.",
         "İ" * 40 + "\nx lorem ipsum.\nThe next line here.",
+        "Use javascrİpt here.\nLorem İpsum dolor sit.\nOne two three.",
+        # Chinese units: a Han character each, a run of other word characters one
+        "ab好。\nabc。\n今天天气很好。\nPython3很好。\na_b好。\n\U00020000好。\na\U00020000b好。\n\U00020000\U00020001好好。",
         # a citation inside a phrase, and one between the text and the final punctuation
         "Please enable java[1]script here.\nOne two three.\n",
         "One two three [1].\nOne two three. [2]\nOne two three.[edit]\n",

@@ -24,6 +24,7 @@ script of the text. Any threshold can be overridden in the recipe (``null`` disa
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any, ClassVar
@@ -474,6 +475,37 @@ def _lines_at(positions: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return found
 
 
+@functools.cache
+def _zh_unit_kinds() -> np.ndarray:
+    """Per BMP code point: 1 for a Han character of ``CJK_CHARS`` (a unit of ``_ZH_UNITS_RE`` each), 2 for another
+    word character but "_" (``re``'s ``\\w``: ``str.isalnum``; a run of them is one unit), else 0."""
+    kinds = np.array([2 if chr(c).isalnum() else 0 for c in range(0x10000)], dtype=np.uint8)
+    for i in range(0, len(CJK_CHARS), 3):  # CJK_CHARS is a character class of ranges "a-b"
+        kinds[ord(CJK_CHARS[i]) : ord(CJK_CHARS[i + 2]) + 1] = 1
+    return kinds
+
+
+def _zh_unit_starts(codes: np.ndarray) -> np.ndarray:
+    """Whether each character starts a unit of ``_ZH_UNITS_RE`` (a line's unit count is then the count of its
+    unit starts: the characters around a stripped line are spaces, which are in no unit)."""
+    if codes.dtype == np.uint8:
+        kinds = _zh_unit_kinds()[codes]
+    else:
+        kinds = _zh_unit_kinds()[np.minimum(codes, 0xFFFF)]
+        astral = np.flatnonzero(codes > 0xFFFF)
+        if len(
+            astral
+        ):  # beyond the table (Han of the extension planes are word characters outside CJK_CHARS)
+            distinct, which = np.unique(codes[astral], return_inverse=True)
+            kind = [2 if chr(c).isalnum() else 0 for c in distinct.tolist()]
+            kinds[astral] = np.array(kind, dtype=np.uint8)[which]
+    word = kinds == 2
+    starts = kinds == 1
+    starts[:1] |= word[:1]
+    starts[1:] |= word[1:] & ~word[:-1]
+    return starts
+
+
 def _join_ranges(codes: np.ndarray, a: np.ndarray, b: np.ndarray) -> str:
     """``"\\n".join(text[i:j] for i, j in zip(a, b))`` (``codes``: the text's code points) for ranges in order,
     each but the last followed by a character (its line break) outside every range."""
@@ -615,10 +647,8 @@ class C4(_LangFilter):
             idx = idx[~dots]
         if min_wpl > 0 and len(idx):
             if zh:
-                lines = map(text2.__getitem__, map(slice, a2[idx].tolist(), b2[idx].tolist()))
-                n_words = np.fromiter(
-                    map(len, map(_ZH_UNITS_RE.findall, lines)), dtype=np.int64, count=len(idx)
-                )
+                before_unit = _prefix_sum(_zh_unit_starts(codes2))
+                n_words = before_unit[b2[idx]] - before_unit[a2[idx]]
             else:
                 word_start = ~space
                 word_start[1:] &= space[:-1]
@@ -627,12 +657,17 @@ class C4(_LangFilter):
             idx = idx[n_words >= min_wpl]
         if len(idx):
             lower = text2.lower()
+            if len(lower) != len(text2):
+                # "İ" is the one character lower-cased to two ("i" + U+0307): a match can hold its "i" only as
+                # the phrase's last character, which none is, so a one-character stand-in that is in no phrase
+                # keeps every match and the positions
+                lower = text2.replace("\u0130", "\u0307").lower()
 
             def containing(phrase: str) -> np.ndarray:
                 """Per line of ``idx``: whether its lower-cased text holds ``phrase``."""
-                if len(lower) == len(text2):  # one character for one: the positions carry over
+                if len(lower) == len(text2) and not phrase.endswith("i"):  # the positions carry over
                     return _lines_containing(lower, phrase, starts2)[idx]
-                # a character lower-cased to two (İ): line by line
+                # line by line
                 lines = map(text2.__getitem__, map(slice, a2[idx].tolist(), b2[idx].tolist()))
                 return np.array([phrase in line.lower() for line in lines], dtype=bool)
 
