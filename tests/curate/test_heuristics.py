@@ -451,3 +451,16 @@ def test_c4_and_fineweb_take_the_fast_path_on_many_lines(text, monkeypatch):
         doc = Document(id="f", text=text)
         assert (step.keep(doc, ShardContext()), doc.text) == expected[step.name]
     assert len(calls) == 2
+
+
+def test_c4_takes_the_fast_path_on_many_rare_line_breaks(monkeypatch):
+    text = "It is a test line for the rule here, with more words. It ends.\u2028" * 1200
+    plain = Document(id="p", text=text)
+    expected = C4()._check_plain(plain)
+    fast = C4._check_fast
+    calls = []
+    monkeypatch.setattr(C4, "_check_fast", lambda self, doc: calls.append(1) or fast(self, doc))
+    doc = Document(id="f", text=text)
+    assert C4().keep(doc, ShardContext()) == expected is True
+    assert doc.text == plain.text and len(calls) == 1
+    assert not heuristics._many_lines(text[:3000]) and not heuristics._many_lines(text, "\n")

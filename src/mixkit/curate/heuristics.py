@@ -385,9 +385,16 @@ _CLASSES = np.array(
 )
 
 
-def _many_lines(text: str) -> bool:
-    """Whether ``text`` takes the whole-text paths (a text of other breaks only takes the line loops: correct)."""
-    return text.count("\n") + text.count("\r") >= _FAST_LINES
+def _many_lines(text: str, breaks: str = _BREAKS) -> bool:
+    """Whether ``text`` has at least ``_FAST_LINES`` of the line ``breaks`` (counted from the common ones on)."""
+    n = 0
+    for brk in breaks:
+        n += text.count(brk)
+        if n >= _FAST_LINES:
+            return True
+        if brk == "\r" and len(text) < 64 * _FAST_LINES:
+            return False  # too short for that many lines of the rare breaks too: not worth their counts
+    return False
 
 
 def _codes(text: str) -> np.ndarray:
@@ -727,7 +734,7 @@ class FineWeb(_LangFilter):
         stop_chars: str | None = Field(None, description="line-final characters counted as punctuation")
 
     def check(self, doc: Document, ctx: ShardContext) -> bool | str:
-        return self._check_fast(doc) if _many_lines(doc.text) else self._check_plain(doc)
+        return self._check_fast(doc) if _many_lines(doc.text, "\n") else self._check_plain(doc)
 
     def _check_plain(self, doc: Document) -> bool | str:
         """The rules over the list of lines: the reference that ``_check_fast`` must agree with."""
