@@ -15,6 +15,7 @@ datatrove 0.10.1's Gopher repetition filter spent 35 s on 200 KB of pure punctua
   random numbers, compressed IPv6 addresses, phone numbers, Cyrillic and accented words with punctuation,
   upper-case tokens ending in ".", contractions, emoji, ª º µ, dash runs, typographic quotes, dashes and currency signs,
   Chinese clauses with Latin tokens: every chunk new, the case the per-chunk word split cache cannot help;
+  millions of short lines; decomposed accents; control characters, zero-width spaces and CRLF; Traditional Chinese;
   IPv6 addresses with a zero upper half, e-mails of unusual shapes and digit groups (PII look-alikes)
 
 Usage: python benchmarks/curate_pathological.py [--steps gopher_repetition,c4] [--repeat 3]
@@ -238,6 +239,33 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
                 "".join(chr(r.randint(0x4E00, 0x4E00 + 500)) for _ in range(r.randint(4, 10)))
                 + "".join(r.choices(string.ascii_letters + "0123456789-_.'", k=r.randint(2, 9)))
                 + r.choice(("，", "。", " ", ""))
+            ),
+        ),
+        # very many short lines (per-line rules: C4, FineWeb, Gopher's line ratios), decomposed accents (the
+        # normal form composes them), and control characters, zero-width spaces and CRLF between words
+        f"short_lines_{mb}": "a\n" * (five_mb // 2),
+        f"short_paragraphs_{mb}": "a b c.\n\n" * (five_mb // 8),
+        f"random_short_lines_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: "".join(r.choices(string.ascii_lowercase, k=r.randint(1, 5))) + r.choice(".!?,") + "\n",
+        ),
+        f"combining_accents_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                "".join(
+                    r.choice("aeiouc") + r.choice("\u0301\u0300\u0308\u0327") for _ in range(r.randint(2, 6))
+                )
+                + " "
+            ),
+        ),
+        f"controls_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                "".join(r.choices(string.ascii_lowercase, k=r.randint(2, 6)))
+                + r.choice(["\r\n", "\x00", "\u200b", "\t", "  ", "\x0c"])
             ),
         ),
         # PII look-alikes on the per-token paths: IPv6 addresses with a zero upper half, e-mails of unusual
