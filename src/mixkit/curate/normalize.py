@@ -74,8 +74,25 @@ def _is_han(codes: np.ndarray) -> np.ndarray:
     )
 
 
+_COMBINING: np.ndarray | None = None
+
+
+def _composes(codes: np.ndarray) -> bool:
+    """Whether the text holds a combining mark (canonical combining class > 0, planes 0 and 1) or a Hangul vowel
+    or final jamo: characters whose normal form depends on the one before (the "maybe" answers of UAX #15's quick
+    check, for which ``unicodedata.is_normalized`` computes the whole normal form). Only a shortcut: either
+    answer gives the same text."""
+    global _COMBINING
+    if _COMBINING is None:
+        table = np.array([unicodedata.combining(chr(cp)) > 0 for cp in range(0x20000)], dtype=bool)
+        table[0x1161:0x11C3] = True
+        _COMBINING = table
+    return bool(_COMBINING[np.minimum(codes, 0x1FFFF)].any())
+
+
 def _normalize_form(text: str, form: str) -> str:
-    """``unicodedata.normalize(form, text)``, computed per distinct character where that is provably the same.
+    """``unicodedata.normalize(form, text)`` of a ``text`` that is not in that form, computed per distinct
+    character where that is provably the same.
 
     Why: on a 10 MB document NFKC costs ~0.5 s, yet usually only a few distinct characters change (full-width
     commas in Chinese text). Let T be the text with every character c replaced by normalize(form, c). Then
@@ -90,8 +107,10 @@ def _normalize_form(text: str, form: str) -> str:
     images = {int(cp): unicodedata.normalize(form, chr(cp)) for cp in present.tolist()}
     changed = {cp: v for cp, v in images.items() if v != chr(cp)}
     if not changed:
-        out = text
-    elif all(len(v) == 1 for v in changed.values()):
+        # every character is its own normal form, so the text is not normalised only in context (decomposed
+        # accents to compose): the full normalisation, without a second check that costs as much (~0.25 s)
+        return unicodedata.normalize(form, text)
+    if all(len(v) == 1 for v in changed.values()):
         lut = np.arange(int(present[-1]) + 1, dtype=np.uint32)
         for cp, v in changed.items():
             lut[cp] = ord(v)
@@ -205,7 +224,14 @@ def normalize_text(
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if _has_control(codes.of(text)):
             text = _CONTROL_RE.sub("", text)
-    if form and not unicodedata.is_normalized(form, text):
+    if form and _composes(codes.of(text)):
+        # decomposed accents and the like: the check would cost a full normalisation, so normalise at once
+        normalized = unicodedata.normalize(form, text)
+        if normalized != text:
+            original, text = text, normalized
+            if keep_cjk_punctuation and form in ("NFKC", "NFKD"):
+                text = _restore_cjk_punct(original, text)
+    elif form and not unicodedata.is_normalized(form, text):
         original = text
         text = _normalize_form(text, form)
         if keep_cjk_punctuation and form in ("NFKC", "NFKD"):
@@ -213,7 +239,7 @@ def normalize_text(
     if fullwidth_to_halfwidth and _has_fullwidth(codes.of(text)):
         text = _FW_RE.sub(lambda m: m.group().translate(_FW_ALNUM), text)
     if converter is not None and CJK_RE.search(text):
-        text = converter.convert(text)  # pure-Python OpenCC is slow: only texts with Han characters
+        text = converter.convert(text)  # only texts with Han characters
     if clean_whitespace:
         # each substitution only where something changes (a 10 MB text is mostly single spaces)
         # every other space becomes U+0020, runs of spaces collapse to one, lines lose trailing spaces
@@ -249,9 +275,7 @@ class Normalize(Annotator):
             True, description="collapse spaces, strip trailing spaces, <= 1 blank line"
         )
         remove_control: bool = Field(True, description="drop control/zero-width chars, CRLF -> LF")
-        traditional_to_simplified: bool = Field(
-            False, description="OpenCC t2s (needs the opencc package)"
-        )
+        traditional_to_simplified: bool = Field(False, description="OpenCC t2s (needs the opencc package)")
 
     def setup(self) -> None:
         self._converter = None
