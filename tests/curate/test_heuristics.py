@@ -364,9 +364,11 @@ _lines_text = st_.lists(
     st_.sampled_from([None, 0, 1, 3]),
     st_.sampled_from([None, 1, 2, 5]),
     st_.lists(st_.booleans(), min_size=7, max_size=7),
+    st_.sampled_from([1, 5, 40, 1 << 16]),
 )
-def test_c4_fast_path_matches_plain(text, strip_end, lang, max_wl, min_wpl, min_sent, flags):
-    """The whole-text path gives the plain per-line loop's verdict and rewritten text, for any mix of lines."""
+def test_c4_fast_path_matches_plain(text, strip_end, lang, max_wl, min_wpl, min_sent, flags, first_block):
+    """The whole-text path gives the plain per-line loop's verdict and rewritten text, for any mix of lines and
+    blocks of any size (``first_block`` characters, then 4 times more each)."""
     if strip_end:
         text = text.rstrip("\n")
     names = ("remove_citations", "filter_no_terminal_punct", "filter_lorem_ipsum", "filter_javascript")
@@ -374,7 +376,12 @@ def test_c4_fast_path_matches_plain(text, strip_end, lang, max_wl, min_wpl, min_
     params = {"lang": lang, **dict(zip(names, flags, strict=True))}
     params.update(max_word_length=max_wl, min_words_per_line=min_wpl, min_num_sentences=min_sent)
     fast, plain = Document(id="f", text=text), Document(id="p", text=text)
-    assert C4(params)._check_fast(fast) == C4(params)._check_plain(plain)
+    old = heuristics._FIRST_BLOCK
+    heuristics._FIRST_BLOCK = first_block
+    try:
+        assert C4(params)._check_fast(fast) == C4(params)._check_plain(plain)
+    finally:
+        heuristics._FIRST_BLOCK = old
     assert fast.text == plain.text
 
 
@@ -399,7 +406,9 @@ def test_c4_fast_path_matches_plain(text, strip_end, lang, max_wl, min_wpl, min_
     ],
 )
 @pytest.mark.parametrize("remove_lines", [True, False])
-def test_c4_fast_path_matches_plain_on_edge_cases(text, remove_lines):
+@pytest.mark.parametrize("first_block", [1, 30, 1 << 16])
+def test_c4_fast_path_matches_plain_on_edge_cases(text, remove_lines, first_block, monkeypatch):
+    monkeypatch.setattr(heuristics, "_FIRST_BLOCK", first_block)
     params = {"min_num_sentences": 1, "remove_lines": remove_lines}
     fast, plain = Document(id="f", text=text), Document(id="p", text=text)
     assert C4(params)._check_fast(fast) == C4(params)._check_plain(plain)
