@@ -1270,3 +1270,91 @@ def test_same_as_previous_on_overlapping_ranges(unit, length, seed):
         for s, e, p, q in zip(starts[1:], ends[1:], starts[:-1], ends[:-1], strict=True)
     ]
     assert pii_module._same_as_previous(mb, starts, ends).tolist() == expected
+
+
+@st.composite
+def _digit_texts(draw) -> str:
+    """Card-, ID- and phone-like numbers (valid and invalid check digits, grouped or not, of many lengths) next
+    to letters, digits, separators and punctuation."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    parts = []
+    for _ in range(draw(st.integers(0, 25))):
+        kind = draw(st.integers(0, 10))
+        if kind == 0:  # a valid card number of a network's length, maybe grouped by four
+            prefix, length = rng.choice(
+                [("4", 16), ("4", 13), ("4", 19), ("51", 16), ("2720", 16), ("37", 15)]
+            )
+            prefix, length = rng.choice([(prefix, length), ("62", rng.randint(13, 19)), ("6011", 16)])
+            card = _luhn_complete(prefix, length, rng)
+            if rng.random() < 0.5:
+                sep = rng.choice(" -")
+                card = sep.join(card[i : i + 4] for i in range(0, len(card), 4))
+            parts.append(card)
+        elif kind == 1:  # a valid resident ID, maybe with a lower-case "x"
+            parts.append(_cn_id(rng).replace("X", rng.choice("Xx")))
+        elif kind == 2:  # an ID-like number: random date digits and check character
+            parts.append(_rand(rng, string.digits, 17) + rng.choice("0123456789Xx"))
+        elif kind == 7:  # an ID with a date at or past its limits, its check character right or wrong
+            century = rng.choice(["17", "18", "19", "20", "21"])
+            month = rng.choice(["00", "01", "09", "10", "12", "13", "20"])
+            day = rng.choice(["00", "01", "09", "10", "19", "29", "30", "31", "32", "40"])
+            body = _rand(rng, string.digits, 6) + century + _rand(rng, string.digits, 2) + month + day
+            body += _rand(rng, string.digits, 3)
+            checks = [c for c in "0123456789X" if cn_id_ok(body + c)]
+            parts.append(body + (checks[0] if checks and rng.random() < 0.7 else rng.choice("0123456789Xx")))
+        elif kind == 3:  # random digits of any length, grouped or not
+            parts.append(_rand(rng, string.digits, rng.randint(1, 22)))
+        elif kind == 4:  # four groups, the last of 1-9 digits, with a network prefix and a valid check
+            sep = rng.choice(" -")
+            first = rng.choice(["4", "35", "62", "65", "6011", ""])
+            digits = first + _rand(rng, string.digits, 12 - len(first) + rng.randint(1, 9))
+            if rng.random() < 0.5:
+                digits = _luhn_complete(digits[:-1], len(digits), rng)
+            parts.append(sep.join([digits[:4], digits[4:8], digits[8:12], digits[12:]]))
+        elif kind == 5:  # Chinese mobiles, with "+86" / "86" and separators
+            mobile = "1" + rng.choice("23456789") + _rand(rng, string.digits, 9)
+            if rng.random() < 0.5:
+                s1, s2 = rng.choice(["", " ", "-"]), rng.choice(["", " ", "-"])
+                mobile = mobile[:3] + s1 + mobile[3:7] + s2 + mobile[7:]
+            parts.append(rng.choice(["", "+86", "86", "+86 ", "86-", "+8", "+"]) + mobile)
+        elif kind == 6:  # landlines
+            parts.append(
+                "0"
+                + _rand(rng, string.digits, rng.randint(1, 4))
+                + "-"
+                + _rand(rng, string.digits, rng.randint(5, 10))
+            )
+        else:
+            parts.append(rng.choice(["1", "0", "12", "86", "+86"]))
+        # what follows a value: mostly a separator or punctuation, sometimes a letter or nothing
+        parts.append(rng.choice([" ", " ", "\n", "-", "x", "X", "_", "+", ".", "a", "，", "é", "(", ")", ""]))
+    return "".join(parts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_digit_texts(), st.booleans())
+def test_vectorised_digit_matchers_match_reference(text, private):
+    """Cards (Luhn, prefixes, lengths), resident IDs (birth date, MOD 11-2 check), Chinese mobiles and landlines
+    matched and validated in numpy find what the reference patterns and validators find."""
+    expected = reference_find_pii(text, redact_private_ips=private)
+    with _vectorised():
+        assert find_pii(text, redact_private_ips=private) == expected
+        for typ in ("BANK_CARD", "ID_NUMBER", "PHONE"):
+            assert find_pii(text, [typ], private) == reference_find_pii(text, [typ], private)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_vectorised_digit_matchers_on_random_dumps(seed):
+    """Dumps of random values, as in the timing documents, one per shape."""
+    rng = random.Random(seed)
+    dumps = [
+        "\n".join(" ".join(str(rng.randint(1000, 9999)) for _ in range(4)) for _ in range(3000)),
+        " ".join(str(rng.randint(10**15, 10**16 - 1)) for _ in range(3000)),
+        " ".join(str(rng.randint(10**16, 10**17 - 1)) + rng.choice("0123456789Xx") for _ in range(3000)),
+        "，".join("1" + rng.choice("3456789") + _rand(rng, string.digits, 9) for _ in range(3000)),
+        " ".join(_cn_id(rng) for _ in range(1000))
+        + " "
+        + " ".join(_luhn_complete("4", 16, rng) for _ in range(1000)),
+    ]
+    for dump in dumps:
+        assert find_pii(dump) == reference_find_pii(dump)
