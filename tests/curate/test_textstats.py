@@ -491,6 +491,19 @@ _BULK_PIECES = [
     "b—'s",
     "+1",
     "+",
+    "٣",
+    "３",
+    "²",
+    "①",
+    "5²km",
+    "§",
+    "§3.",
+    "다.",
+    "x@.",
+    "aB.",
+    "B.",
+    "Ph.D.'s",
+    "U.S.'s",
     "(+49)",
     "a.",
     "i.",
@@ -534,17 +547,23 @@ def test_classified_characters_split_as_their_class_says():
     # (every 23rd, all of Latin-1, every cased character that is not a letter: Ⓐ, ʰ ...) in the contexts of the
     # final-"." rule, the infix rules, the contractions and the affixes, and compare with the per-chunk split.
     table = textstats._letter_classes()
-    classed = np.flatnonzero(table >= 128).tolist()
+    classed = [cp for cp in np.flatnonzero(table != textstats._NON_ASCII).tolist() if cp >= 0x80]
     cased = [cp for cp in classed if (chr(cp).isupper() or chr(cp).islower()) and not chr(cp).isalpha()]
-    sample = sorted({*classed[::23], *range(0x80, 0x100), *cased})
+    # the characters given an ASCII character's class or one of few members: ’ « € — ² § ٣ ...
+    rare = [cp for cp in classed if table[cp] < 128 or table[cp] >= textstats._NON_ASCII_CURRENCY]
+    digits = [cp for cp in classed if chr(cp).isdigit()]
+    sample = sorted({*classed[::23], *range(0x80, 0x100), *cased, *rare, *digits[::7]})
     text = "".join(
-        f"a{ch}. {ch}{ch}. b-{ch}-{ch},b ({ch}'ll) {ch}n't a.{ch}:{ch} 1{ch}. {ch}--b\n"
+        f"a{ch}. {ch}{ch}. b-{ch}-{ch},b ({ch}'ll) {ch}n't a.{ch}:{ch} 1{ch}. {ch}--b {ch}a{ch}s a{ch}ll {ch}1{ch}"
+        f" a{ch}{ch}b 1{ch}{ch}b a{ch}{ch}{ch}b 1{ch}2 {ch}a{ch}{ch} {ch}km +{ch} {ch}$ x{ch}. {ch}'s a{ch}{ch}.\n"
         for ch in map(chr, sample)
     )
     assert textstats._bulk_split_words(text) == textstats._expand_chunks(text.split())
     inert = table == textstats._NON_ASCII_INERT
     assert inert[0x1F600] and inert[0xA9] and inert[0x2192]  # emoji, ©, →
     assert not inert[0x2014] and not inert[0x2019] and not inert[0x24B6]  # —, ’ (named by rules), Ⓐ (cased)
+    assert table[ord("’")] == ord("'") and table[ord("«")] == ord("(") and table[ord("€")] != ord("$")
+    assert table[ord("²")] == textstats._NON_ASCII_SUPER and table[ord("٣")] == textstats._NON_ASCII_DIGIT
 
 
 @pytest.mark.parametrize(
@@ -603,14 +622,14 @@ def test_split_words_takes_the_bulk_path_on_random_tokens_with_the_same_words(mo
 
 
 # ASCII, plain non-ASCII letters, inert characters and ’ (stats from the arrays), and characters of their own
-# class (§: stats from the word list)
+# class (µ: stats from the word list)
 @pytest.mark.parametrize(
     ("extra", "arrays"),
     [
         ("", True),
         (" жизнь, слово. Ωmega x", True),
         (" x😀y ©z 😀 it's we'll (don't) a--b c---d 1--2 ™.", True),
-        (" café ’ — … §", False),
+        (" café ’ — … § µ", False),
     ],
 )
 def test_text_stats_on_the_bulk_path_match_the_word_list(extra, arrays, monkeypatch):

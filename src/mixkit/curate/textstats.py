@@ -369,8 +369,12 @@ _NON_ASCII_CURRENCY = 136
 # the en dash, the em dash and the ellipsis: affix characters on both sides and infixes (``_INFIX_RE``'s dash group,
 # whose "——" is a match of its own, and its "…", a match wherever it stands)
 _EN_DASH, _EM_DASH, _ELLIPSIS = 137, 138, 139
+# a decimal digit outside ASCII (٣, ３): ``str.isdigit`` for the suffix rules, but not the infix pattern's [0-9]; a
+# digit that is no decimal (² ³ ①): ``str.isdigit``, and a letter of the infix pattern's class ([^\W\d_]) though
+# not ``str.isalpha``; "§": a prefix character and nothing else
+_NON_ASCII_DIGIT, _NON_ASCII_SUPER, _SECTION = 140, 141, 142
 _DASH_LIKE = (_EN_DASH, _EM_DASH, _ELLIPSIS)
-_CLASSED = 0x20000  # code points with a class of their own (planes 0 and 1); above: ``_NON_ASCII``
+_CLASSED = 0x40000  # code points with a class of their own (planes 0 to 3); above: ``_NON_ASCII``
 # ``str.isspace`` outside ASCII (the whitespace ``str.split`` cuts on); a test checks it against every code point
 _NON_ASCII_SPACES = (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
 
@@ -383,11 +387,15 @@ def _class_table(chars: str, *codes: int) -> np.ndarray:
 
 
 _B_SPACE = _class_table(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f", _NON_ASCII_SPACE)
-_B_DIGIT = _class_table(string.digits)
-_B_ALPHA = _class_table(
+_B_DIGIT = _class_table(string.digits)  # the infix pattern's [0-9]
+# ``str.isalpha`` (the word features), and the infix pattern's letter class, which also holds ² ³
+_B_ISALPHA = _class_table(
     string.ascii_letters, _NON_ASCII_LOWER, _NON_ASCII_UPPER, _NON_ASCII_LETTER, _LATIN1_LOWER, _LATIN1_UPPER
 )
+_B_ALPHA = _B_ISALPHA | _class_table("", _NON_ASCII_SUPER)
 _B_ALNUM = _B_DIGIT | _B_ALPHA
+_B_WORD_CHAR = _B_ALNUM | _class_table("", _NON_ASCII_DIGIT)  # the contractions' [^\W_]
+_B_ISDIGIT = _B_DIGIT | _class_table("", _NON_ASCII_DIGIT, _NON_ASCII_SUPER)  # ``str.isdigit``
 # A chunk is *plain* when ``_split_chunk`` strips nothing from it and it is no special word, so that its words are
 # its infix split: its core holds no apostrophe (``_apostrophes`` reads cores with one), starts with no character that can be a
 # prefix (``_prefix_len``: the prefix set, "." and "+") and ends with none that can be a suffix (``_suffix_len``:
@@ -399,7 +407,7 @@ _B_ALNUM = _B_DIGIT | _B_ALPHA
 # Conservative: any other chunk takes ``_split_chunk``.
 # Affix characters that ``_prefix_len`` / ``_suffix_len`` strip one at a time whatever their neighbours (ASCII).
 _B_AFFIX_PRE = _class_table(
-    "".join(c for c in _PREFIX_CHARS if c.isascii()), _NON_ASCII_CURRENCY, *_DASH_LIKE
+    "".join(c for c in _PREFIX_CHARS if c.isascii()), _NON_ASCII_CURRENCY, *_DASH_LIKE, _SECTION
 )
 _B_AFFIX_SUF = _class_table("".join(c for c in _SUFFIX_CHARS if c.isascii()), *_DASH_LIKE)
 _AFFIX_MAX = 8  # affix characters per side handled by the whole-text split (more: the per-chunk path)
@@ -409,6 +417,7 @@ _B_NOT_FIRST = _class_table(
     _NON_ASCII_SPACE,
     _NON_ASCII_CURRENCY,
     *_DASH_LIKE,
+    _SECTION,
 )
 _B_NOT_LAST = _class_table(
     "".join(c for c in _SUFFIX_CHARS if c.isascii()) + ".+$%",
@@ -422,7 +431,29 @@ _B_NOT_INSIDE = _class_table("", _NON_ASCII)
 _B_INFIX = _class_table(".+-*^~,:<>=/", *_DASH_LIKE)
 # "end." / "x86." / "ABC.": a final "." after a lower-case letter or a digit, or after two upper-case letters, is a
 # suffix (``_suffix_len``)
-_B_DOT_AFTER = _class_table(string.ascii_lowercase + string.digits, _NON_ASCII_LOWER, _LATIN1_LOWER)
+_B_DOT_AFTER = _class_table(
+    string.ascii_lowercase + string.digits,
+    _NON_ASCII_LOWER,
+    _LATIN1_LOWER,
+    _NON_ASCII_DIGIT,
+    _NON_ASCII_SUPER,
+)
+# a final "." after one of these is never a suffix (``_suffix_len``: not a digit, lower- or upper-case, in
+# ``_PERIOD_AFTER`` or a dot): the core keeps it ("다.", "x@."); after an upper-case letter, unless two are there
+_B_DOT_KEEP = _class_table(
+    "".join(
+        ch
+        for ch in map(chr, range(0x21, 0x7F))
+        if not (ch.isdigit() or ch.islower() or ch.isupper() or ch in _PERIOD_AFTER or ch == ".")
+    ),
+    _NON_ASCII_LETTER,
+    _NON_ASCII_INERT,
+    _NON_ASCII_CURRENCY,
+    _EN_DASH,
+    _EM_DASH,
+    _ELLIPSIS,
+    _SECTION,
+)
 _B_UPPER = _class_table(string.ascii_uppercase, _NON_ASCII_UPPER, _LATIN1_UPPER)
 # the abbreviations by length, each as the big-endian number of its ASCII characters (class codes: a non-ASCII
 # character's code is above 127, so no other text matches one)
@@ -559,6 +590,17 @@ def _letter_classes() -> np.ndarray:
         like = {_rule_signature(chr(code)): code for code in (34, 39, 40, 64)}
         dollar = _rule_signature("$", punctuation=False)
         table[[ord("–"), ord("—"), ord("…")]] = _DASH_LIKE
+        table[ord("§")] = _SECTION
+        # digits outside ASCII: decimal ones (\d: not the infix pattern's letters) and the others (² ①: its
+        # letters), neither cased nor named by a rule but "²" (in ``_PERIOD_AFTER``, which ``str.isdigit`` covers)
+        for cp in np.flatnonzero(table == _NON_ASCII).tolist():
+            ch = chr(cp)
+            if (
+                ch.isdigit()
+                and not (ch.isalpha() or ch.isupper() or ch.islower())
+                and (ch not in named or ch == "²")
+            ):
+                table[cp] = _NON_ASCII_DIGIT if re.match(r"\d", ch) else _NON_ASCII_SUPER
         for ch in sorted(named):
             if not ch.isascii() and ord(ch) < _CLASSED:
                 sig = _rule_signature(ch)
@@ -649,7 +691,7 @@ def _translate_table(table: np.ndarray) -> bytes:
 
 
 _T_WORD = _translate_table(~_B_SPACE)
-_T_DIGIT = _translate_table(_B_DIGIT)
+_T_ISDIGIT = _translate_table(_B_ISDIGIT)
 _T_ASCII_LETTER = _translate_table(_class_table(string.ascii_letters))
 _T_NOT_INSIDE = _translate_table(_B_NOT_INSIDE)
 _T_INFIX = _translate_table(_B_INFIX)
@@ -774,25 +816,30 @@ def _bulk_cuts(text: str, cjk: bool = False) -> tuple[np.ndarray, np.ndarray, np
     upper = _B_UPPER[before] & (core_e[dot] - core_s[dot] >= 3)
     upper[upper] = _B_UPPER[c[core_e[dot[upper]] - 3]]
     dot = dot[_B_DOT_AFTER[before] | upper]
-    length = core_e[dot] - core_s[dot]
-    abbrev = np.zeros(len(dot), dtype=bool)
-    for k, codes in _ABBREV_CODES.items():
-        at = np.flatnonzero(length == k)
-        e = core_e[dot[at]]
-        code = np.zeros(len(at), dtype=np.uint64)
-        for t in range(k, 0, -1):
-            code = (code << np.uint64(8)) | c[e - t]
-        abbrev[at[np.isin(code, codes)]] = True
+    abbrev = _abbreviations(c, core_e[dot], core_e[dot] - core_s[dot])
     slow[dot[abbrev]] = True
     dot = dot[~abbrev]
     core_e[dot] -= 1
     apos_cut = apos_s = np.zeros(0, dtype=np.int64)
     if "'" in text or "’" in text:  # "’" has the class of "'"
         apos_cut, apos_s = _apostrophes(c, starts, core_s, core_e, slow)
-    first = c[core_s]
+    first, last = c[core_s], c[core_e - 1]
     # a "+" before a digit is no prefix (``_prefix_len``) and no infix at a core's start: "+1" is plain
     plus_digit = (first == 43) & _B_DIGIT[_class_at(c, core_s + 1)] & (core_s + 1 < core_e)
-    slow |= (_B_NOT_FIRST[first] & ~plus_digit) | _B_NOT_LAST[c[core_e - 1]]
+    # a final "." that no rule strips stays in the core (not after a ".", where the run is a suffix), unless the
+    # core is an abbreviation (``_special``: one word, no infix split)
+    kept_dot = np.flatnonzero((last == 46) & (core_e - core_s >= 2) & ~slow)
+    if len(kept_dot):
+        e = core_e[kept_dot]
+        before = c[e - 2]
+        two = np.where(e - 3 >= core_s[kept_dot], c[np.maximum(e - 3, 0)], 32)
+        keep = (_B_DOT_KEEP[before] | (_B_UPPER[before] & ~_B_UPPER[two])) & ~_abbreviations(
+            c, e, e - core_s[kept_dot]
+        )
+        kept_dot = kept_dot[keep]
+    not_last = _B_NOT_LAST[last]
+    not_last[kept_dot] = False
+    slow |= (_B_NOT_FIRST[first] & ~plus_digit) | not_last
     length = core_e - core_s
     if raw is not c:  # an ASCII text has no such character: skip the pass
         slow[_chunk_of(starts, np.flatnonzero(_in_class(cb, _T_NOT_INSIDE)))] = True
@@ -801,7 +848,7 @@ def _bulk_cuts(text: str, cjk: bool = False) -> tuple[np.ndarray, np.ndarray, np
     joined = [apos_s]  # places inside a suffix of several characters, where the affix cuts below must not be
     unit = np.zeros(len(starts), dtype=np.int64)
     # candidates: a digit followed by an ASCII letter, 1-4 characters before the end of its chunk's core
-    turn = np.flatnonzero(_in_class(cb[:-1], _T_DIGIT) & _in_class(cb[1:], _T_ASCII_LETTER))
+    turn = np.flatnonzero(_in_class(cb[:-1], _T_ISDIGIT) & _in_class(cb[1:], _T_ASCII_LETTER))
     if len(turn):
         k_of = _chunk_of(starts, turn)
         size = core_e[k_of] - turn - 1  # the unit's length if one ends the core there
@@ -920,6 +967,20 @@ def _bulk_cuts(text: str, cjk: bool = False) -> tuple[np.ndarray, np.ndarray, np
     return raw, classes, word, cut
 
 
+def _abbreviations(c: np.ndarray, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Whether each core of ``_bulk_cuts`` (ending before ``ends``, ``lengths`` characters) is one of
+    ``_ABBREVIATIONS``, from its class codes."""
+    out = np.zeros(len(ends), dtype=bool)
+    for k, codes in _ABBREV_CODES.items():
+        at = np.flatnonzero(lengths == k)
+        e = ends[at]
+        code = np.zeros(len(at), dtype=np.uint64)
+        for t in range(k, 0, -1):
+            code = (code << np.uint64(8)) | c[e - t]
+        out[at[np.isin(code, codes)]] = True
+    return out
+
+
 def _ranks(k: np.ndarray) -> np.ndarray:
     """0, 1, …, k[0] - 1, 0, 1, …, k[1] - 1, …: each element's rank in its group of ``k``."""
     total = int(k.sum())
@@ -988,7 +1049,7 @@ def _apostrophes(
     at = np.flatnonzero(shaped)
     if len(at):
         bounds = np.stack((core_s[k[at]], q[at]), axis=1).ravel()
-        contraction[at] = np.logical_and.reduceat(_B_ALNUM[c], bounds)[::2]
+        contraction[at] = np.logical_and.reduceat(_B_WORD_CHAR[c], bounds)[::2]
     cuts = np.where(nt, q - 1, q)[contraction]
     apos_s = (b_len == 1) & (b0 == 115) & ~contraction
     core_e[k[apos_s]] = q[apos_s]
@@ -1024,7 +1085,7 @@ def _dash_runs(
     cut_after[(i0 + np.where(three, 2, 1))[letter]] = True  # the run's last dash: pos holds every dash
 
 
-_B_PUNCT = _class_table("".join(c for c in PUNCTUATION if c.isascii()), *_DASH_LIKE)
+_B_PUNCT = _class_table("".join(c for c in PUNCTUATION if c.isascii()), *_DASH_LIKE, _SECTION)
 
 
 # splitmix64's finaliser (Steele, Lea and Flood 2014, "Fast splittable pseudorandom number generators"): a
@@ -1089,7 +1150,7 @@ def _class_word_features(c: np.ndarray, starts: np.ndarray, lengths: np.ndarray)
     if not len(starts):
         return {"n_words": 0, "n_non_symbol": 0, "non_symbol_chars": 0, "n_alpha": 0}
     non_symbol = np.logical_or.reduceat(~_B_PUNCT[c] & ~_B_SPACE[c], starts)
-    alpha = np.logical_or.reduceat(_B_ALPHA[c], starts)
+    alpha = np.logical_or.reduceat(_B_ISALPHA[c], starts)
     return {
         "n_words": len(starts),
         "n_non_symbol": int(np.count_nonzero(non_symbol)),
