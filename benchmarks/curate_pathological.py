@@ -16,7 +16,8 @@ datatrove 0.10.1's Gopher repetition filter spent 35 s on 200 KB of pure punctua
   upper-case tokens ending in ".", contractions, emoji, ª º µ, dash runs, typographic quotes, dashes and currency signs,
   Chinese clauses with Latin tokens: every chunk new, the case the per-chunk word split cache cannot help;
   millions of short lines; decomposed accents; control characters, zero-width spaces and CRLF; Traditional Chinese;
-  IPv6 addresses with a zero upper half, e-mails of unusual shapes and digit groups (PII look-alikes)
+  digits outside ASCII, superscripts, Hangul; IPv6 addresses with a zero upper half, e-mails of unusual shapes,
+  digit groups, card-like groups, 16-digit numbers, ID-like numbers, Chinese mobiles, key assignments, timestamps
 
 Usage: python benchmarks/curate_pathological.py [--steps gopher_repetition,c4] [--repeat 3]
 Times are CPU seconds of this process (time.process_time); with --repeat N each is the median of N runs on a fresh
@@ -266,6 +267,59 @@ def documents(big_mb: float = 10.0) -> dict[str, str]:
             lambda r: (
                 "".join(r.choices(string.ascii_lowercase, k=r.randint(2, 6)))
                 + r.choice(["\r\n", "\x00", "\u200b", "\t", "  ", "\x0c"])
+            ),
+        ),
+        # words with digits outside ASCII (fullwidth, Arabic-Indic, superscripts), Hangul words ending in "."
+        f"random_fullwidth_digits_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                "".join(r.choices(string.ascii_lowercase, k=r.randint(2, 8)))
+                + "".join(r.choices("０１２３４５６７８９٠١٢٣٤", k=r.randint(1, 4)))
+                + " "
+            ),
+        ),
+        f"random_superscripts_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: "".join(r.choices(string.ascii_lowercase, k=r.randint(2, 8))) + r.choice("²³¹") + " ",
+        ),
+        f"random_hangul_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                "".join(chr(r.randint(0xAC00, 0xD7A3)) for _ in range(r.randint(1, 5)))
+                + r.choice(["", ".", ",", "다."])
+                + " "
+            ),
+        ),
+        # random card-like digit groups, 16-digit numbers, ID-like numbers, Chinese mobile numbers, key
+        # assignments and timestamps: every PII candidate new
+        f"pii_random_cards_{mb}": _random_tokens(
+            five_mb, rng, lambda r: " ".join(str(r.randint(1000, 9999)) for _ in range(4)) + "\n"
+        ),
+        f"pii_random_digits16_{mb}": _random_tokens(
+            five_mb, rng, lambda r: str(r.randint(10**15, 10**16 - 1)) + " "
+        ),
+        f"pii_random_cn_ids_{mb}": _random_tokens(
+            five_mb, rng, lambda r: str(r.randint(10**16, 10**17 - 1)) + r.choice("0123456789X") + " "
+        ),
+        f"pii_random_cn_mobiles_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: "1" + r.choice("3456789") + "".join(r.choices("0123456789", k=9)) + "，",
+        ),
+        f"pii_random_keys_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: f"token = {''.join(r.choices(string.ascii_letters + string.digits, k=24))}\n",
+        ),
+        f"pii_random_timestamps_{mb}": _random_tokens(
+            five_mb,
+            rng,
+            lambda r: (
+                f"2026-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T{r.randint(0, 23):02d}:"
+                f"{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{r.randint(0, 999999):06d}Z "
             ),
         ),
         # PII look-alikes on the per-token paths: IPv6 addresses with a zero upper half, e-mails of unusual
