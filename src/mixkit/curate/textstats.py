@@ -570,6 +570,12 @@ def _letter_classes() -> np.ndarray:
             | PUNCTUATION_SET
             | TERMINAL_PUNCTUATION
         )
+        table[:0x80] = np.arange(0x80, dtype=np.uint8)
+        table[np.r_[0xDF:0xF7, 0xF8:0x100]] = _LATIN1_LOWER
+        table[np.r_[0xC0:0xD7, 0xD8:0xDF]] = _LATIN1_UPPER
+        table[[c for c in _NON_ASCII_SPACES if c < _CLASSED]] = _NON_ASCII_SPACE
+        chars = "".join(map(chr, range(0x80, 0x100))) + chars  # Latin-1's symbols can be inert too
+        codes = np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         other = np.ones(len(chars), dtype=bool)
         other[[m.start() for m in re.finditer(r"[\w\s]", chars)]] = False
         at = np.flatnonzero(other)
@@ -578,12 +584,6 @@ def _letter_classes() -> np.ndarray:
             dtype=bool,
         )
         table[codes[at[inert]]] = _NON_ASCII_INERT
-        table[[c for c in _NON_ASCII_SPACES if c < _CLASSED]] = _NON_ASCII_SPACE
-        table[:0x80] = np.arange(0x80, dtype=np.uint8)
-        table[0x80:0x100] = _NON_ASCII
-        table[np.r_[0xDF:0xF7, 0xF8:0x100]] = _LATIN1_LOWER
-        table[np.r_[0xC0:0xD7, 0xD8:0xDF]] = _LATIN1_UPPER
-        table[[c for c in _NON_ASCII_SPACES if c < 0x100]] = _NON_ASCII_SPACE
         # non-ASCII characters that every rule treats as an ASCII one take its code: ’ is "'", “ ” ‘ ´ are '"',
         # « » 。 ， （ are "(", • ″ are "@" (punctuation no rule names), and the currency signs are "$" but for
         # PUNCTUATION
@@ -608,10 +608,6 @@ def _letter_classes() -> np.ndarray:
                     table[ord(ch)] = like[sig]
                 elif sig == dollar:
                     table[ord(ch)] = _NON_ASCII_CURRENCY
-        latin1 = [c for c in range(0x80, 0x100) if not re.match(r"[\w\s]", chr(c))]
-        table[[c for c in latin1 if not (chr(c).isupper() or chr(c).islower() or chr(c) in named)]] = (
-            _NON_ASCII_INERT
-        )
         _LETTER_CLASSES = table
     return _LETTER_CLASSES
 
@@ -622,7 +618,7 @@ def _unit_codes() -> dict[int, np.ndarray]:
     for u in _UNIT_SET:
         if u.isascii() and u != "%":  # "%" is never last in a plain chunk
             by_len.setdefault(len(u), []).append(int.from_bytes(u.encode(), "big"))
-    return {k: np.array(sorted(v), dtype=np.uint32) for k, v in by_len.items()}
+    return {k: np.array(sorted(v), dtype=np.uint64) for k, v in by_len.items()}
 
 
 _UNIT_CODES = _unit_codes()
@@ -856,11 +852,7 @@ def _bulk_cuts(text: str, cjk: bool = False) -> tuple[np.ndarray, np.ndarray, np
         k_of, size = k_of[keep], size[keep]
         for k in sorted(_UNIT_CODES, reverse=True):
             at = k_of[(size == k) & (unit[k_of] == 0)]
-            e = core_e[at]
-            code = np.zeros(len(at), dtype=np.uint32)
-            for t in range(k, 0, -1):
-                code = (code << 8) | c[e - t]
-            unit[at[np.isin(code, _UNIT_CODES[k])]] = k
+            unit[at[np.isin(_tail_codes(c, core_e[at], k), _UNIT_CODES[k])]] = k
     if unit.any():
         at = np.flatnonzero(unit)
         core_e[at] -= unit[at]
@@ -973,12 +965,17 @@ def _abbreviations(c: np.ndarray, ends: np.ndarray, lengths: np.ndarray) -> np.n
     out = np.zeros(len(ends), dtype=bool)
     for k, codes in _ABBREV_CODES.items():
         at = np.flatnonzero(lengths == k)
-        e = ends[at]
-        code = np.zeros(len(at), dtype=np.uint64)
-        for t in range(k, 0, -1):
-            code = (code << np.uint64(8)) | c[e - t]
-        out[at[np.isin(code, codes)]] = True
+        out[at[np.isin(_tail_codes(c, ends[at], k), codes)]] = True
     return out
+
+
+def _tail_codes(c: np.ndarray, ends: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` class codes before each of ``ends`` as one big-endian number (``_UNIT_CODES``, ``_ABBREV_CODES``:
+    a non-ASCII character's code is above 127, so it matches no ASCII word)."""
+    code = np.zeros(len(ends), dtype=np.uint64)
+    for t in range(k, 0, -1):
+        code = (code << np.uint64(8)) | c[ends - t]
+    return code
 
 
 def _ranks(k: np.ndarray) -> np.ndarray:
