@@ -1358,3 +1358,46 @@ def test_vectorised_digit_matchers_on_random_dumps(seed):
     ]
     for dump in dumps:
         assert find_pii(dump) == reference_find_pii(dump)
+
+
+_V6_IMPURE_PIECES = [
+    "1",
+    "12",
+    "fe80",
+    "db8",
+    ":",
+    "::",
+    ".",
+    "T",
+    "Z",
+    "g",
+    "_",
+    "%",
+    "%eth0",
+    "?",
+    "é",
+    "x",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(_V6_IMPURE_PIECES), min_size=1, max_size=12), max_size=20),
+    st.booleans(),
+)
+def test_ipv6_shapes_of_impure_tokens_match_token_ipv6(pieces, private):
+    """Tokens with characters other than hex digits and colons (timestamps, scopes, dotted tails) are settled
+    as holding no address only where ``_token_ipv6`` finds none."""
+    rng = random.Random(len(pieces))
+    tokens = ["".join(p) for p in pieces]
+    tokens += [
+        f"12T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999999):06d}Z"
+        for _ in range(20)
+    ]
+    tokens += ["1:2:3.4", "fe80::1%eth0", "a.fe80::1", "x%fe80::1:2", "g1:2:3", "1:2.3:4:5", "T1::2", "?1::2"]
+    tokens += ["2a00:1450::1.", "1:2:3:4:5:6:7:8.x", "2a00::1%x"]  # addresses before a dot or a scope
+    ipv6_of = pii_module._token_ipv6_private if private else pii_module._token_ipv6
+    shapes = pii_module._ipv6_shapes_private if private else pii_module._ipv6_shapes
+    _, none = _shapes_agree(shapes, ipv6_of, pii_module._IPV6_TOKEN, tokens)
+    assert none[len(pieces) : len(pieces) + 20].all()  # the timestamps
+    assert not none[-3:].any()
