@@ -1401,3 +1401,16 @@ def test_ipv6_shapes_of_impure_tokens_match_token_ipv6(pieces, private):
     _, none = _shapes_agree(shapes, ipv6_of, pii_module._IPV6_TOKEN, tokens)
     assert none[len(pieces) : len(pieces) + 20].all()  # the timestamps
     assert not none[-3:].any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32), st.integers(16, 64), st.integers(1, 40))
+def test_vectorised_secret_values_of_one_length_match_entropy(seed, length, alphabet_size):
+    """Values of one length (rows of one array) from alphabets of any size, permuted and repeated: the
+    run-by-run entropy of the sorted rows agrees with ``shannon_entropy``."""
+    rng = random.Random(seed)
+    alphabet = rng.sample(_VALUE_CHARS, min(alphabet_size, len(_VALUE_CHARS)))
+    values = ["".join(rng.choices(alphabet, k=length)) for _ in range(100)]
+    values += ["".join(rng.sample(v, len(v))) for v in values[:20]] + values[:10]
+    values += ["".join(rng.choices(alphabet, k=rng.randint(16, 64))) for _ in range(30)]
+    assert pii_module._secret_values_ok(values) == [pii_module._secret_value_ok(v) for v in values]

@@ -1607,12 +1607,11 @@ def _assignments(text: str, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = np.fromiter(map(name_ok.__getitem__, befores), dtype=bool, count=len(befores))[which]
     v_starts, v_ends = v_starts[keep], v_ends[keep]
     values, which = _read_runs(text, b, v_starts, v_ends)
-    distinct = list(set(values))
-    if len(distinct) < 64:
-        value_ok = {v: _secret_value_ok(v) for v in distinct}
+    if len(values) >= 64:  # (in numpy each value costs less than finding the distinct ones)
+        keep = np.array(_secret_values_ok(values), dtype=bool)[which]
     else:
-        value_ok = dict(zip(distinct, _secret_values_ok(distinct), strict=True))
-    keep = np.fromiter(map(value_ok.__getitem__, values), dtype=bool, count=len(values))[which]
+        value_ok = {v: _secret_value_ok(v) for v in set(values)}
+        keep = np.fromiter(map(value_ok.__getitem__, values), dtype=bool, count=len(values))[which]
     return v_starts[keep], v_ends[keep]
 
 
@@ -1657,20 +1656,41 @@ def _assignment_values(b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, n
 
 
 def _secret_values_ok(values: list[str]) -> list[bool]:
-    """``_secret_value_ok`` over many ASCII values at once."""
+    """``_secret_value_ok`` over many ASCII values at once, the values of each length as the rows of one array.
+
+    A row's entropy, log2(n) - sum(c log2 c) / n over its characters' counts c, comes from the row sorted: the
+    r-th of a run of equal characters adds r log2 r - (r - 1) log2(r - 1), which sums to c log2 c over the run.
+    ``shannon_entropy`` itself decides where the result is within 1e-9 of the threshold."""
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    chars = np.frombuffer("".join(values).encode("ascii"), dtype=np.uint8)
-    seg = np.repeat(np.arange(len(values)), lengths)
-    pairs, counts = np.unique(seg * 256 + chars, return_counts=True)
-    c = counts.astype(np.float64)
-    # H = log2(n) - sum(c log2 c) / n
-    s = np.bincount(pairs // 256, weights=c * np.log2(c), minlength=len(values))
-    n = lengths.astype(np.float64)
-    entropy = np.log2(n) - s / n
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    digit = np.add.reduceat(((chars - 48) < 10).astype(np.int64), starts) > 0
-    alpha = np.add.reduceat(_ALPHA[chars].astype(np.int64), starts) > 0
-    ok = (entropy >= 3.0) & digit & alpha
+    order = np.argsort(lengths, kind="stable")
+    chars = np.frombuffer("".join(map(values.__getitem__, order.tolist())).encode("ascii"), dtype=np.uint8)
+    by_length = lengths[order]
+    bounds = np.flatnonzero(np.diff(by_length, prepend=-1, append=-1))  # where the length changes
+    offsets = np.concatenate(([0], np.cumsum(by_length)))
+    ok = np.zeros(len(values), dtype=bool)
+    entropy = np.zeros(len(values))
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        length = int(by_length[lo])
+        rows = chars[offsets[lo] : offsets[hi]].reshape(hi - lo, length)
+        sorted_rows = np.sort(rows, axis=1)
+        col = np.arange(length)
+        run_start = np.where(
+            np.concatenate(
+                (np.ones((hi - lo, 1), dtype=bool), sorted_rows[:, 1:] != sorted_rows[:, :-1]), axis=1
+            ),
+            col,
+            0,
+        )
+        r = col - np.maximum.accumulate(run_start, axis=1) + 1
+        k = np.arange(1, length + 1, dtype=np.float64)
+        step = np.concatenate(([0.0], k * np.log2(k) - (k - 1) * np.log2(np.maximum(k - 1, 1))))
+        h = np.log2(length) - step[r].sum(axis=1) / length
+        flat = rows.ravel()
+        digit = ((flat - 48) < 10).reshape(rows.shape).any(axis=1)
+        alpha = _lookup(_ALPHA, flat).reshape(rows.shape).any(axis=1)
+        at = order[lo:hi]
+        entropy[at] = h
+        ok[at] = (h >= 3.0) & digit & alpha
     for i in np.flatnonzero(np.abs(entropy - 3.0) < 1e-9).tolist():
         ok[i] = _secret_value_ok(values[i])
     return ok.tolist()
