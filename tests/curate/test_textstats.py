@@ -817,3 +817,27 @@ def test_whole_text_split_with_cjk_characters_is_the_chinese_split(pieces):
     starts, lengths = textstats._cut_word_bounds(word, cut)
     got = [text[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
     assert got == textstats._expand_chunks(textstats._CJK_TOKEN_RE.findall(text))
+
+
+@pytest.mark.parametrize("kind", ["ids", "arrays", "list", "chinese"])
+def test_count_words_is_the_count_over_the_word_list(kind, monkeypatch):
+    monkeypatch.setattr(textstats, "_CHUNK_CACHE", {})
+    text = {
+        "ids": "the cat sat, on the mat. " * 4000 + "damn it",
+        "arrays": _random_log(20_000, 3) + " damn the end",
+        "list": "the cat sat on the mat, damn",
+        "chinese": _chinese_with_latin(12_000, 4),
+    }[kind]
+    st_ = TextStats(text, "zh" if kind == "chinese" else "en")
+    words = st_.words
+    path = "ids" if st_._word_ids is not None else "arrays" if st_._byte_bounds is not None else "list"
+    assert path == ("arrays" if kind == "chinese" else kind)
+    pool = sorted(set(words))
+    rng = random.Random(0)
+    for cands in (
+        frozenset(rng.sample(pool, min(5, len(pool)))) | {"absent", "zz"},
+        frozenset({"damn", "the", "一", "\u3000", "。"}),
+        frozenset(),
+    ):
+        fresh = TextStats(text, st_.lang)  # the count path on its own, without the word list built
+        assert fresh.count_words(cands) == sum(map(cands.__contains__, words))

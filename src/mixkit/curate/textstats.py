@@ -1660,6 +1660,29 @@ class TextStats:
         }
         return {c for c in order if c.encode(unit, "surrogatepass") in seen}
 
+    def count_words(self, candidates: frozenset[str]) -> int:
+        """Occurrences of the words of ``candidates`` among the text's words (flagged-word counts), without the
+        word list where the ids or the arrays give them: per distinct word from the ids, or from the word hashes
+        (a hash found is checked against the bytes of one word with it, as in ``words_present``)."""
+        ids = self._word_ids
+        if ids is not None:
+            counts = self._vocab_counts
+            return sum(k for w, k in zip(ids[1], counts, strict=True) if w in candidates)
+        bounds = self._byte_bounds
+        if bounds is None or not candidates:
+            return sum(map(candidates.__contains__, self.words))
+        present = self.words_present(candidates)
+        if not present:
+            return 0
+        raw = bounds[0]
+        unit = "ascii" if raw.dtype == np.uint8 else "utf-32-le"
+        order = sorted(present)
+        joined = np.frombuffer("".join(order).encode(unit, "surrogatepass"), dtype=raw.dtype)
+        lengths = np.fromiter(map(len, order), dtype=np.int32, count=len(order))
+        starts = np.zeros(len(order), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        return int(np.count_nonzero(np.isin(self._word_arrays[0], _word_hashes(joined, starts, lengths))))
+
     @cached_property
     def word_features(self) -> dict[str, int]:
         """Counts over words: ``n_words``, ``n_non_symbol`` (words with a char outside PUNCTUATION),

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from mixkit.curate.textstats import CJK_RE, count_han, doc_lang, split_words
+from mixkit.curate.textstats import CJK_RE, TextStats, count_han, doc_lang
 from mixkit.errors import MixkitError
 from mixkit.pipeline.step import Filter, ShardContext, StepParams
 from mixkit.records import Document
@@ -139,13 +139,15 @@ class FlaggedWords(Filter):
             # English words inside Chinese documents count too
             flagged_words = self._sets.get("en", frozenset())
             if _may_contain(low, flagged_words):
-                flagged += sum(map(flagged_words.__contains__, split_words(low)))
+                flagged += TextStats(low).count_words(flagged_words)
         else:
             vocab = self._sets.get(lang, self._all)
             if _may_contain(low, vocab):
-                words = split_words(low)
-                n_units = max(len(words), 1)
-                flagged = sum(map(vocab.__contains__, words))  # C-level: no bytecode per word
+                # counted from the word ids or the word hashes of the lower-cased text (its own statistics: the
+                # document's are of the original text), without a Python string per word where those paths apply
+                low_stats = TextStats(low)
+                n_units = max(low_stats.n_words, 1)
+                flagged = low_stats.count_words(vocab)
             else:
                 # no flagged word occurs even as a substring: the ratio is 0 whatever the word count, so the
                 # split (~0.8 s on 10 MB of punctuation) is skipped
