@@ -769,6 +769,7 @@ def test_redact_splice_matches_plain_splice(placeholders):
     """The numpy splice of many spans (ASCII text and placeholders) gives the plain splice's text and counts."""
     texts = list(_dense_texts(random.Random(3), 20_000).values())
     texts += ["a@b.co", "8.8.8.8", "x 8.8.8.8", "8.8.8.8 x", "é 8.8.8.8 a@b.co"]
+    texts += ["\ud800 8.8.8.8 \U0001f600 a@b.co \udfff", "，".join(["13812345678"] * 50) + "😀"]
     with _vectorised():
         for text in texts:
             expected = _plain_redact(text, find_pii(text), placeholders)

@@ -1788,11 +1788,18 @@ def find_pii(
 
 
 def _splice(text: str, starts: np.ndarray, ends: np.ndarray, prios: np.ndarray, ph: dict[str, str]) -> str:
-    """``text`` (ASCII) with the sorted, non-overlapping spans replaced by the (ASCII) placeholders of their types,
-    built as bytes in numpy: one gather from the text followed by the placeholders, no Python object per span."""
+    """``text`` with the sorted, non-overlapping spans replaced by the placeholders of their types, built in numpy:
+    one gather from the text followed by the placeholders, no Python object per span. One byte per character
+    where the text and the placeholders are ASCII, else UTF-32 (one code unit per character; lone surrogates
+    pass through)."""
     pieces = [ph[t] for t in _TYPE_OF_PRIORITY]
     n = len(text)
-    src = np.frombuffer(text.encode("ascii") + "".join(pieces).encode("ascii"), dtype=np.uint8)
+    joined = text + "".join(pieces)
+    if joined.isascii():
+        codec, dtype = "ascii", np.uint8
+    else:
+        codec, dtype = "utf-32-le", np.dtype("<u4")
+    src = np.frombuffer(joined.encode(codec, "surrogatepass"), dtype=dtype)
     ph_len = np.array([len(p) for p in pieces], dtype=np.int64)
     ph_off = n + np.cumsum(ph_len) - ph_len
     # segments: text before the first span, a placeholder, text up to the next span ... text after the last span
@@ -1815,7 +1822,7 @@ def _splice(text: str, starts: np.ndarray, ends: np.ndarray, prios: np.ndarray, 
     step = np.ones(int(out_start[-1] + seg_len[-1]), dtype=np.int64)  # (int32 runs slower in both steps)
     step[0] = seg_src[0]
     step[out_start[1:]] = seg_src[1:] - (seg_src[:-1] + seg_len[:-1]) + 1
-    return src[np.cumsum(step, out=step)].tobytes().decode("ascii")
+    return src[np.cumsum(step, out=step)].tobytes().decode(codec, "surrogatepass")
 
 
 def redact(
@@ -1832,11 +1839,8 @@ def redact(
     if isinstance(starts, np.ndarray):
         per_type = np.bincount(prios, minlength=len(_TYPE_OF_PRIORITY)).tolist()
         counts = Counter({t: c for t, c in zip(_TYPE_OF_PRIORITY, per_type, strict=True) if c})
-        if text.isascii() and all(map(str.isascii, ph.values())):
-            return _splice(text, starts, ends, prios, ph), counts
-        starts, ends, prios = starts.tolist(), ends.tolist(), prios.tolist()
-    else:
-        counts = Counter(map(_TYPE_OF_PRIORITY.__getitem__, prios))
+        return _splice(text, starts, ends, prios, ph), counts
+    counts = Counter(map(_TYPE_OF_PRIORITY.__getitem__, prios))
     typs = list(map(_TYPE_OF_PRIORITY.__getitem__, prios))
     parts: list[str] = [""] * (2 * len(starts) + 1)
     parts[0::2] = map(text.__getitem__, map(slice, [0, *ends], [*starts, len(text)]))
