@@ -37,7 +37,9 @@ from mixkit.curate.textstats import (
     STATS_KEY,
     TERMINAL_PUNCTUATION,
     TextStats,
+    code_units,
     count_sentences_in,
+    from_code_units,
     is_punct_token,
     split_words,
     text_stats,
@@ -396,19 +398,6 @@ def _many_lines(text: str, n_lines: int, line_chars: int) -> bool:
     return n_lines >= _FAST_LINES and n_lines * line_chars >= len(text)
 
 
-def _codes(text: str) -> np.ndarray:
-    """The code points of ``text``: one byte each when it is ASCII, else four (lone surrogates included)."""
-    if text.isascii():
-        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
-def _decode(codes: np.ndarray) -> str:
-    if codes.dtype == np.uint8:
-        return codes.tobytes().decode("ascii")
-    return codes.tobytes().decode("utf-32-le", "surrogatepass")
-
-
 def _classes(codes: np.ndarray) -> np.ndarray:
     return _CLASSES[codes] if codes.dtype == np.uint8 else _CLASSES[np.minimum(codes, _CLASS_MAX)]
 
@@ -534,7 +523,7 @@ def _join_ranges(codes: np.ndarray, a: np.ndarray, b: np.ndarray) -> str:
     cover = np.cumsum(np.bincount(a, minlength=n + 1) - np.bincount(stop, minlength=n + 1))[:n] > 0
     out = codes[cover]
     out[np.cumsum(b[:-1] - a[:-1] + 1) - 1] = ord("\n")
-    return _decode(out)
+    return from_code_units(out)
 
 
 class C4(_LangFilter):
@@ -671,7 +660,7 @@ class C4(_LangFilter):
         max_wl = th["max_word_length"]
         min_wpl = th["min_words_per_line"] or 0
         long_wl = max_wl if max_wl and max_wl > 0 else None
-        codes = _codes(text)
+        codes = code_units(text)
         cls = _classes(codes)
         space = (cls & _SPACE).view(np.bool_)
         starts, ends = _splitlines_bounds(text, codes, cls)
@@ -686,7 +675,7 @@ class C4(_LangFilter):
         if p.remove_citations and "[" in text:
             text2 = _CITATION_RE.sub("", text)
             if len(text2) != len(text):
-                codes2 = _codes(text2)
+                codes2 = code_units(text2)
                 starts2, ends2 = _splitlines_bounds(text2, codes2, _classes(codes2))
                 a2, b2 = starts2 + (a - starts), ends2 - (ends - b)
         if p.filter_no_terminal_punct:
@@ -803,7 +792,7 @@ class FineWeb(_LangFilter):
         st = self.stats(doc)
         th = self.thresholds(st.lang)
         text = doc.text
-        codes = _codes(text)
+        codes = code_units(text)
         newlines = np.flatnonzero(codes == ord("\n"))
         starts = np.concatenate(([0], newlines + 1))
         ends = np.concatenate((newlines, [len(codes)]))
